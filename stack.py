@@ -1,0 +1,155 @@
+"""The composition root: tiers wired by passing outputs, so order falls out of the graph.
+
+`build(settings)` declares every resource of a stack and returns the `Platform`; __main__.py
+exports its contract. No phase numbers, no sleeps: a service that needs PostgreSQL receives
+`postgres.database(...)`, and Pulumi orders the rest.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pulumi
+
+from components.base import HostRuntime, Route, ServiceContext
+from components.catalog import SERVICES
+from components.data.elasticsearch import Elasticsearch
+from components.data.mariadb import MariaDB
+from components.data.postgresql import PostgreSQL
+from components.data.redis import Redis
+from components.identity.freeipa import FreeIPA
+from components.identity.keycloak import Keycloak
+from components.infrastructure.traefik import Traefik
+from integrations.registry import Integrations
+from settings import Settings
+
+CONTRACT_VERSION = "1.0.0"
+
+
+@dataclass
+class Platform:
+    """Everything a service component may consume, built tier by tier."""
+
+    settings: Settings
+    hosts: dict[str, HostRuntime]
+    integrations: Integrations
+    postgres: PostgreSQL | None = None
+    mariadb: MariaDB | None = None
+    redis: Redis | None = None
+    elasticsearch: Elasticsearch | None = None
+    freeipa: FreeIPA | None = None
+    keycloak: Keycloak | None = None
+    traefik: Traefik | None = None
+    routes: list[Route] = field(default_factory=list)
+    # Service name -> its component, for the services deployed so far.
+    components: dict[str, pulumi.ComponentResource] = field(default_factory=dict)
+    # Service name -> dict of outputs for the stack contract (URLs, client ids, ...).
+    outputs: dict[str, dict] = field(default_factory=dict)
+
+    def ctx(self, service: str) -> ServiceContext:
+        return ServiceContext(self.settings, service, self.hosts[self.settings.placement[service]], self.hosts)
+
+    def enabled(self, service: str) -> bool:
+        return self.settings.enabled(service)
+
+
+# Application tiers register a deploy function here (components/<tier>/__init__.py), called
+# in this order after the data and identity tiers and before the edge, which needs their routes.
+APP_TIERS: list[Callable[[Platform], None]] = []
+
+
+def _redis_consumers(settings: Settings) -> list[str]:
+    return [s for s in settings.services if SERVICES[s].redis_db is not None]
+
+
+def build(settings: Settings) -> Platform:
+    hosts = {h.name: HostRuntime(settings, h) for h in settings.hosts}
+    p = Platform(settings=settings, hosts=hosts, integrations=Integrations(settings.disabled_integrations))
+
+    # Data tier.
+    if p.enabled("postgresql"):
+        p.postgres = PostgreSQL(p.ctx("postgresql"))
+        p.components["postgresql"] = p.postgres
+    if p.enabled("mariadb"):
+        p.mariadb = MariaDB(p.ctx("mariadb"))
+        p.components["mariadb"] = p.mariadb
+    if p.enabled("redis"):
+        p.redis = Redis(p.ctx("redis"), consumers=_redis_consumers(settings))
+        p.components["redis"] = p.redis
+    if p.enabled("elasticsearch"):
+        p.elasticsearch = Elasticsearch(p.ctx("elasticsearch"))
+        p.components["elasticsearch"] = p.elasticsearch
+
+    # Identity tier.
+    if p.enabled("freeipa"):
+        in_container = settings.identity.mode == "container"
+        p.freeipa = FreeIPA(settings, p.ctx("freeipa") if in_container else None)
+        p.components["freeipa"] = p.freeipa
+    if p.enabled("keycloak"):
+        kctx = p.ctx("keycloak")
+        p.keycloak = Keycloak(
+            kctx,
+            database=p.postgres.database("keycloak", kctx.host),
+            directory=p.freeipa.directory_for(kctx.host),
+        )
+        p.components["keycloak"] = p.keycloak
+        p.routes.append(kctx.route(p.keycloak.endpoint))
+        p.integrations.add("directory", "freeipa", "keycloak", "LDAP read-only federation (users, groups)",
+                           "every 5 min (changed) / hourly (full)")
+        p.integrations.add("database", "postgresql", "keycloak", "own database and role", "deploy")
+        p.outputs["keycloak"] = {
+            "url": p.keycloak.public_url,
+            "realm": p.keycloak.realm_name,
+            "issuer": p.keycloak.issuer,
+        }
+
+    # Application tiers.
+    for deploy in APP_TIERS:
+        deploy(p)
+
+    # Edge: last, because it routes to everything above.
+    if p.enabled("traefik"):
+        p.traefik = Traefik(p.ctx("traefik"), p.routes)
+        p.components["traefik"] = p.traefik
+        for r in p.routes:
+            p.integrations.add("ingress", "traefik", r.service, f"HTTPS route {r.fqdn}", "every request")
+    return p
+
+
+def export_contract(p: Platform) -> None:
+    """Stack outputs for other teams (docs/outputs.md). Credentials only as secrets."""
+    s = p.settings
+    pulumi.export("contract_version", CONTRACT_VERSION)
+    pulumi.export("domain", s.domain)
+    pulumi.export("services", list(s.services))
+    pulumi.export("placement", dict(s.placement))
+    pulumi.export("urls", {r.service: f"https://{r.fqdn}" for r in p.routes})
+    pulumi.export("integrations", p.integrations.applied())
+    pulumi.export(
+        "unpinned_images",
+        sorted(f"{svc}/{role}: {ref.ref}" for svc, roles in s.images.items() for role, ref in roles.items() if not ref.digest),
+    )
+    if p.keycloak:
+        pulumi.export("identity", {**p.outputs["keycloak"], "admin_url": p.keycloak.admin_url})
+        pulumi.export("keycloak_admin_password", p.keycloak.admin_password.result)  # secret
+    if p.freeipa:
+        d = p.freeipa.directory
+        pulumi.export("directory", {"ldap_url": d.ldap_url, "base_dn": d.base_dn, "users_dn": d.users_dn,
+                                    "groups_dn": d.groups_dn, "bind_dn": d.bind_dn, "mode": s.identity.mode})
+    databases = {}
+    if p.postgres:
+        host, port = p.postgres.endpoint.admin_address
+        databases["postgresql"] = {"host": host, "port": port, "engine": "postgresql"}
+        pulumi.export("postgresql_admin_password", p.postgres.admin_password.result)
+    if p.mariadb:
+        host, port = p.mariadb.endpoint.admin_address
+        databases["mariadb"] = {"host": host, "port": port, "engine": "mariadb"}
+        pulumi.export("mariadb_root_password", p.mariadb.root_password.result)
+    pulumi.export("database_endpoints", databases)
+    if p.traefik:
+        pulumi.export("edge", {"http_port": p.traefik.http_port, "https_port": p.traefik.https_port,
+                               "tls_mode": s.tls.mode, "dashboard_url": f"https://proxy.{s.domain}"})
+        pulumi.export("traefik_dashboard_password", p.traefik.dashboard_password.result)
+        if p.traefik.ca_cert_pem is not None:
+            pulumi.export("tls_ca_certificate", p.traefik.ca_cert_pem)
+    pulumi.export("apps", {k: v for k, v in p.outputs.items() if k != "keycloak"})
