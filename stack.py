@@ -40,6 +40,8 @@ class Platform:
     freeipa: FreeIPA | None = None
     keycloak: Keycloak | None = None
     traefik: Traefik | None = None
+    # The mail server component (iRedMail); it must offer `account(service, for_host)`.
+    mail: pulumi.ComponentResource | None = None
     routes: list[Route] = field(default_factory=list)
     # Service name -> its component, for the services deployed so far.
     components: dict[str, pulumi.ComponentResource] = field(default_factory=dict)
@@ -52,9 +54,21 @@ class Platform:
     def enabled(self, service: str) -> bool:
         return self.settings.enabled(service)
 
+    def smtp(self, service: str, for_host: HostRuntime):
+        """The service's own SMTP submission account on the stack's mail server, or None when
+        mail is disabled (or this email integration is switched off)."""
+        if self.mail is None or not self.integrations.enabled("email", "iredmail", service):
+            return None
+        creds = self.mail.account(service, for_host)
+        self.integrations.add("email", "iredmail", service, "SMTP submission (587, STARTTLS), own mailbox",
+                              "on notification")
+        return creds
+
 
 # Application tiers register a deploy function here (components/<tier>/__init__.py), called
 # in this order after the data and identity tiers and before the edge, which needs their routes.
+# MAIL_TIER runs first of them: every other service sends mail through it.
+MAIL_TIER: list[Callable[[Platform], None]] = []
 APP_TIERS: list[Callable[[Platform], None]] = []
 
 
@@ -103,8 +117,8 @@ def build(settings: Settings) -> Platform:
             "issuer": p.keycloak.issuer,
         }
 
-    # Application tiers.
-    for deploy in APP_TIERS:
+    # Application tiers: mail first, since the others send through it.
+    for deploy in MAIL_TIER + APP_TIERS:
         deploy(p)
 
     # Edge: last, because it routes to everything above.

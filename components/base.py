@@ -182,6 +182,7 @@ class ServiceContext:
         parent: pulumi.Resource,
         *,
         role: str = "main",
+        image_role: str | None = None,
         healthcheck: docker.ContainerHealthcheckArgs,
         envs: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None,
         command: Sequence[pulumi.Input[str]] | None = None,
@@ -205,7 +206,8 @@ class ServiceContext:
         """
         size = self.settings.sizes[self.service]
         ports = [(e.port, e.published) for e in endpoints if e.published is not None]
-        image = self.image(parent, role)
+        # Several containers may share one image (e.g. Zammad's rails, scheduler, websocket).
+        image = self.image(parent, image_role or role)
         nets = [self.host.network(self.tier)] + [n for n in networks if n is not None]
         if ports:
             nets.append(self.host.network("publish"))

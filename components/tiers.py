@@ -1,12 +1,16 @@
 """Registers each application tier's deploy function with the composition root, in order:
-mail first (others send through it), then the tiers of the seed, monitoring last."""
-from stack import APP_TIERS
+mail first (the others send through it), then the tiers of the seed, monitoring and logging last
+(they watch everything before them)."""
+from stack import APP_TIERS, MAIL_TIER
 
-# Filled in by the application tiers (collaboration, communications, business, itmgmt,
-# infrastructure monitoring/logging) as they land.
-TIER_MODULES: list[str] = []
+import components.business as business
+import components.collaboration as collaboration
+import components.communications as communications
+import components.infrastructure as infrastructure
+import components.itmgmt as itmgmt
 
-for _name in TIER_MODULES:
-    _module = __import__(f"components.{_name}", fromlist=["deploy"])
-    if _module.deploy not in APP_TIERS:
-        APP_TIERS.append(_module.deploy)
+if communications.deploy_mail not in MAIL_TIER:
+    MAIL_TIER.append(communications.deploy_mail)
+for _deploy in (collaboration.deploy, communications.deploy, business.deploy, itmgmt.deploy, infrastructure.deploy):
+    if _deploy not in APP_TIERS:
+        APP_TIERS.append(_deploy)

@@ -39,3 +39,17 @@ class RedisCredentials:
         return pulumi.Output.secret(self.password).apply(
             lambda p: f"redis://{self.user}:{p}@{self.host}:{self.port}/{self.db}"
         )
+
+
+@dataclass
+class SmtpCredentials:
+    """A service's own mailbox on the stack's mail server, for SMTP submission (STARTTLS).
+    `password` is a Pulumi secret."""
+
+    host: str  # as seen from the consumer's host
+    port: int  # 587, submission
+    user: str  # full address, e.g. nextcloud@it-stack.lab
+    password: pulumi.Output[str]
+    from_address: str
+    network: docker.Network | None
+    ready: pulumi.Resource
