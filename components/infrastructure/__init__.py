@@ -1,5 +1,140 @@
-"""The infrastructure tier's services. `deploy(platform)` creates the enabled ones."""
+"""The infrastructure tier: monitoring (Zabbix) and logging (Graylog). Traefik, the edge, is built
+by stack.py after every tier because it routes to all of them.
+
+`deploy(platform)` runs last among the application tiers: Zabbix's monitoring of a service is
+declared after (and depends on) that service, so the seed's "Phase 4b: Zabbix (needs all services
+running to monitor them)" falls out of the graph.
+"""
+from __future__ import annotations
+
+import pulumi
+import pulumi_keycloak as keycloak
+
+from components.base import Endpoint
+from components.infrastructure.graylog import Graylog
+from components.infrastructure.zabbix import MonitorTarget, Zabbix, ZabbixSso
+
+# Keycloak client roles released in the SAML `Role` attribute, granted to FreeIPA groups, and
+# what Zabbix makes of them (role, user groups). `ipausers` holds every FreeIPA user.
+ZABBIX_ROLE_GROUPS = {"zabbix-admin": "admins", "zabbix-user": "ipausers"}
+ZABBIX_PROVISION = {
+    "zabbix-admin": ("Super admin role", ("Zabbix administrators",)),
+    "zabbix-user": ("User role", ("IT-Stack operators",)),
+}
+MATTERMOST_CHANNEL = "ops-alerts"
+
+
+def _idp_certificate(platform) -> pulumi.Output[str]:
+    """The realm's active RS256 signing certificate: what Keycloak signs SAML responses with."""
+    kc = platform.keycloak
+    keys = keycloak.get_realm_keys_output(
+        realm_id=kc.realm.id, algorithms=["RS256"], statuses=["ACTIVE"],
+        opts=pulumi.InvokeOutputOptions(provider=kc.provider),
+    )
+    return keys.apply(lambda r: next((k.certificate for k in (r.keys or []) if k.certificate), ""))
+
+
+def monitor_targets(platform) -> list[MonitorTarget]:
+    """Every deployed service with something to check: its web route (HTTP) or, for services
+    without a route, the endpoint its component exposes (TCP)."""
+    targets: dict[str, MonitorTarget] = {}
+
+    def target(service: str) -> MonitorTarget:
+        if service not in targets:
+            comp = platform.components.get(service)
+            targets[service] = MonitorTarget(service, depends_on=[comp] if comp is not None else [])
+        return targets[service]
+
+    for route in platform.routes:
+        if route.service == "zabbix":
+            continue
+        t = target(route.service)
+        t.fqdn = route.fqdn
+        t.web.append((f"{route.service} web", route.endpoint, route.scheme))
+    for service, comp in platform.components.items():
+        if service == "zabbix" or service in targets:
+            continue
+        endpoint = getattr(comp, "endpoint", None)
+        if isinstance(endpoint, Endpoint):
+            target(service).tcp.append((f"{service} port {endpoint.port}", endpoint))
+    return [t for t in targets.values() if platform.integrations.enabled("monitoring", "zabbix", t.service)]
+
+
+def _deploy_graylog(platform) -> Graylog:
+    ctx = platform.ctx("graylog")
+    directory = None
+    if platform.freeipa is not None and platform.integrations.enabled("directory", "freeipa", "graylog"):
+        directory = platform.freeipa.directory_for(ctx.host)
+    smtp = platform.smtp("graylog", ctx.host)
+    graylog = Graylog(ctx, directory=directory, smtp=smtp)
+    platform.components["graylog"] = graylog
+    platform.routes.append(ctx.route(graylog.endpoint))
+    if directory is not None:
+        platform.integrations.add("directory", "freeipa", "graylog",
+                                  "LDAP authentication backend (Graylog Open has no OIDC/SAML), role Reader",
+                                  "login")
+    platform.outputs["graylog"] = {
+        "url": graylog.url,
+        "gelf_tcp": graylog.gelf_address(),
+        "syslog_tcp": graylog.syslog_address(),
+        "inputs": ["GELF UDP/TCP 12201", "Syslog UDP/TCP 1514"],
+    }
+    return graylog
+
+
+def _deploy_zabbix(platform) -> Zabbix:
+    ctx = platform.ctx("zabbix")
+    database = platform.postgres.database("zabbix", ctx.host)
+    platform.integrations.add("database", "postgresql", "zabbix", "own database and role", "deploy")
+    sso = None
+    if platform.keycloak is not None and platform.integrations.enabled("sso", "keycloak", "zabbix"):
+        # Zabbix's ACS and SLS endpoints (Zabbix manual, Users > Authentication > SAML).
+        client = platform.keycloak.saml_client(
+            ctx.url,
+            acs_url=f"{ctx.url}/index_sso.php?acs",
+            slo_url=f"{ctx.url}/index_sso.php?sls",
+            role_groups=ZABBIX_ROLE_GROUPS,
+        )
+        sso = ZabbixSso(
+            sp_entity_id=client.entity_id,
+            idp_entity_id=client.idp_entity_id,
+            sso_url=client.idp_sso_url,
+            idp_certificate_pem=_idp_certificate(platform),
+            provision=ZABBIX_PROVISION,
+            ready=client.resource,
+        )
+        platform.integrations.add("sso", "keycloak", "zabbix",
+                                  "SAML 2.0 (JIT provisioning; zabbix-admin -> Super admin, zabbix-user -> User)",
+                                  "login")
+    smtp = platform.smtp("zabbix", ctx.host)
+    webhook = None
+    mattermost = platform.components.get("mattermost")
+    make_hook = getattr(mattermost, "incoming_webhook", None)
+    if callable(make_hook) and platform.integrations.enabled("notifications", "zabbix", "mattermost"):
+        webhook = make_hook("zabbix", channel=MATTERMOST_CHANNEL)
+    targets = monitor_targets(platform)
+    zabbix = Zabbix(ctx, database, sso=sso, smtp=smtp, targets=targets,
+                    mattermost_webhook_url=webhook, mattermost_channel=MATTERMOST_CHANNEL if webhook else None)
+    platform.components["zabbix"] = zabbix
+    platform.routes.append(ctx.route(zabbix.web_endpoint))
+    if webhook is not None:
+        platform.integrations.add("notifications", "zabbix", "mattermost",
+                                  f"webhook media type -> incoming webhook #{MATTERMOST_CHANNEL}",
+                                  "problem / recovery event (severity >= Warning)")
+    for t in targets:
+        how = ", ".join((["HTTP web scenario"] if t.web else []) + (["TCP check"] if t.tcp else []))
+        platform.integrations.add("monitoring", "zabbix", t.service, how, "every 1 min")
+    platform.outputs["zabbix"] = {
+        "url": zabbix.url,
+        "saml_entity_id": sso.sp_entity_id if sso else None,
+        "monitored": sorted(t.service for t in targets),
+    }
+    return zabbix
 
 
 def deploy(platform) -> None:
-    """Placeholder until the tier's services land (issue 3)."""
+    # Graylog first: Zabbix then watches it like every other service.
+    if platform.enabled("graylog"):
+        _deploy_graylog(platform)
+    if platform.enabled("zabbix"):
+        _deploy_zabbix(platform)
