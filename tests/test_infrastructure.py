@@ -295,3 +295,20 @@ def test_prod_places_zabbix_on_comm1_and_graylog_on_proxy1(prod):
     assert mon.inputs["web_checks"][0]["url"] == "http://10.0.50.11:8080/"
     for name in ("itstack-prod-graylog-mongodb", "itstack-prod-graylog-opensearch"):
         assert not prod.container(name).inputs.get("ports"), name
+
+
+# --- Dynamic providers: no spurious diffs (a second `up` must be a no-op) -----------------------
+def test_dynamic_providers_diff_on_inputs_only():
+    from components.infrastructure.graylog_api import GraylogInputProvider
+    from components.infrastructure.zabbix_api import ZabbixMonitoredHostProvider, ZabbixSamlProvider
+
+    saml = {"api_url": "u", "admin_password": "p", "sp_entityid": "e", "provision_groups": [], "userdirectoryid": None}
+    assert not ZabbixSamlProvider().diff("id", dict(saml, userdirectoryid="3"), saml).changes
+    assert ZabbixSamlProvider().diff("id", saml, dict(saml, sp_entityid="other")).changes
+    host = {"host": "h", "web_checks": [{"url": "http://a/"}], "api_url": "u", "admin_password": "p", "hostid": None}
+    assert not ZabbixMonitoredHostProvider().diff("id", dict(host, hostid="10"), host).changes
+    d = ZabbixMonitoredHostProvider().diff("id", host, dict(host, web_checks=[]))
+    assert d.changes and d.replaces == ["web_checks"]
+    inp = {"api_url": "u", "root_password": "p", "title": "GELF UDP", "input_type": "a", "configuration": {"port": 1}}
+    assert not GraylogInputProvider().diff("id", inp, dict(inp)).changes
+    assert GraylogInputProvider().diff("id", inp, dict(inp, input_type="b")).replaces == ["input_type"]

@@ -253,8 +253,8 @@ class ZabbixSamlProvider(ResourceProvider):
         return ReadResult(id_, state)
 
     def diff(self, _id, olds, news):
-        keys = [k for k in news if k not in ("admin_password",) and olds.get(k) != news.get(k)]
-        return DiffResult(changes=bool(keys or olds.get("admin_password") != news.get("admin_password")))
+        # `userdirectoryid` is an output: compare inputs only, or every preview shows a change.
+        return DiffResult(changes=any(olds.get(k) != news.get(k) for k in news if k != "userdirectoryid"))
 
     def update(self, _id, olds, news):
         udid = self._apply(news)
