@@ -1,0 +1,96 @@
+"""OpenKM Community Edition 6.3 (official image): document management on its own PostgreSQL database.
+
+OpenKM CE has no OIDC or SAML (those are Professional features), so users log in with OpenKM's
+own accounts; see docs/services/business.md for the LDAP option and why it is not wired.
+
+The image is configured the way OpenKM documents it: the Tomcat JNDI data source `jdbc/OpenKMDS`
+and mail session `mail/OpenKM` in conf/server.xml, `hibernate.dialect` / `hibernate.hbm2ddl` in
+OpenKM.cfg. files/openkm-start.sh edits the image's own files at every start, then runs Tomcat.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pulumi
+import pulumi_docker as docker
+
+from components.base import ServiceContext, env_list, health
+from components.data.credentials import DatabaseCredentials, SmtpCredentials
+
+HTTP_PORT = 8080
+HOME = "/opt/tomcat"
+START_SCRIPT = "/opt/itstack/openkm-start.sh"
+_FILES = Path(__file__).parent / "files"
+
+# The image has neither curl nor wget: ask for the login page with bash alone.
+LOGIN_PROBE = (
+    f"exec 3<>/dev/tcp/127.0.0.1/{HTTP_PORT} && "
+    "printf 'GET /OpenKM/login.jsp HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 && "
+    "head -n1 <&3 | grep -q ' 200'"
+)
+
+
+class OpenKM(pulumi.ComponentResource):
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        database: DatabaseCredentials,
+        *,
+        smtp: SmtpCredentials | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("itstack:business:OpenKM", "openkm", None, opts)
+        if database.engine != "postgresql":
+            raise ValueError("this OpenKM component is wired for PostgreSQL")
+        self.ctx = ctx
+        self.url = f"{ctx.url}/OpenKM/"
+        heap = max(512, ctx.settings.sizes["openkm"].memory_mb * 3 // 4)
+        env = {
+            "OPENKM_HOME": HOME,
+            "OKM_DB_HOST": database.host,
+            "OKM_DB_PORT": str(database.port),
+            "OKM_DB_NAME": database.database,
+            "OKM_DB_USER": database.user,
+            "OKM_DB_PASSWORD": database.password,
+            "JAVA_OPTS": f"-Xms256m -Xmx{heap}m -Djava.awt.headless=true",
+        }
+        if smtp is not None:
+            env.update({
+                "OKM_SMTP_HOST": smtp.host,
+                "OKM_SMTP_PORT": str(smtp.port),
+                "OKM_SMTP_USER": smtp.user,
+                "OKM_SMTP_PASSWORD": smtp.password,
+                "OKM_SMTP_FROM": smtp.from_address,
+            })
+        repository = ctx.volume(self, "repository")
+        self.endpoint = ctx.endpoint(HTTP_PORT)
+        self.container = ctx.container(
+            self,
+            entrypoints=["/bin/bash", START_SCRIPT],
+            envs=env_list(env),
+            endpoints=[self.endpoint],
+            networks=[database.network] + ([smtp.network] if smtp else []),
+            volumes=[docker.ContainerVolumeArgs(volume_name=repository.name, container_path=f"{HOME}/repository")],
+            uploads=[docker.ContainerUploadArgs(file=START_SCRIPT, executable=True, content=pulumi.Output.secret(
+                (_FILES / "openkm-start.sh").read_text()))],
+            healthcheck=health([f"bash -c \"{LOGIN_PROBE}\""], interval="15s", retries=20, start_period="300s"),
+            wait_timeout=900,
+            depends_on=[database.ready] + ([smtp.ready] if smtp else []),
+        )
+        self.data_volume = repository
+        self.register_outputs({"url": self.url})
+
+
+def deploy(platform) -> OpenKM:
+    ctx = platform.ctx("openkm")
+    database = platform.postgres.database("openkm", ctx.host)
+    platform.integrations.add("database", "postgresql", "openkm", "own database and role (JNDI jdbc/OpenKMDS)", "deploy")
+    smtp = platform.smtp("openkm", ctx.host)
+    dms = OpenKM(ctx, database, smtp=smtp)
+    platform.routes.append(ctx.route(dms.endpoint))
+    platform.outputs["openkm"] = {
+        "url": dms.url,
+        "database": {"engine": "postgresql", "name": database.database, "user": database.user},
+        "sso": None,  # OpenKM CE: no OIDC/SAML
+    }
+    return dms
