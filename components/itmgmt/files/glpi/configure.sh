@@ -36,8 +36,9 @@ if [ "${ITSTACK_SAML_ENABLED:-0}" = 1 ]; then
     rm -rf "$GLPI_MARKETPLACE_DIR/samlsso"
     php -r '$z = new ZipArchive(); if ($z->open($argv[1]) !== true || !$z->extractTo($argv[2])) { exit(1); }' \
         "$zip" "$GLPI_MARKETPLACE_DIR"
-    console plugin:install --username=glpi samlsso
-    console plugin:activate samlsso
+    # Both commands refuse to run twice (already installed / active); the state is checked below.
+    console plugin:install --username=glpi samlsso || true
+    console plugin:activate samlsso || true
 
     # The IdP signing certificate, from Keycloak's SAML descriptor (back channel).
     cert=$(curl -fsS --max-time 20 "$ITSTACK_IDP_METADATA_URL" | php -r '
@@ -59,6 +60,10 @@ if [ "${ITSTACK_SAML_ENABLED:-0}" = 1 ]; then
         security_logoutresponsesigned=0, compress_requests=0, compress_responses=0, validate_xml=1,
         validate_destination=1, lowercase_url_encoding=0, is_active=1, is_deleted=0,
         comment='Managed by the itstack Pulumi program'"
+    if [ "$(sql "SELECT state FROM glpi_plugins WHERE directory = 'samlsso'")" != 1 ]; then
+        echo "itstack: the samlsso plugin is not active" >&2   # Plugin::ACTIVATED = 1
+        exit 1
+    fi
     if [ -n "$(sql "SELECT id FROM glpi_plugin_samlsso_configs WHERE id = 1")" ]; then
         sql "UPDATE glpi_plugin_samlsso_configs SET $fields WHERE id = 1"
     else
