@@ -1,5 +1,123 @@
-"""The collaboration tier's services. `deploy(platform)` creates the enabled ones."""
+"""The collaboration tier: Nextcloud, Mattermost and Jitsi. `deploy(platform)` creates the
+enabled ones, each with its own database (where it has one), Keycloak client, mailbox and route."""
+from __future__ import annotations
+
+import pulumi
+
+from components.collaboration.common import keycloak_view
+from components.collaboration.jitsi import ROLE_GROUPS as JITSI_ROLE_GROUPS
+from components.collaboration.jitsi import Jitsi
+from components.collaboration.mattermost import Mattermost, gitlab_claims
+from components.collaboration.nextcloud import ROLE_GROUPS as NEXTCLOUD_ROLE_GROUPS
+from components.collaboration.nextcloud import Nextcloud
 
 
 def deploy(platform) -> None:
-    """Placeholder until the tier's services land (issue 3)."""
+    if platform.enabled("nextcloud"):
+        _nextcloud(platform)
+    # A component registered earlier under the name (an existing server, a test double) stands in
+    # for Mattermost: consumers use its `incoming_webhook`, and none is deployed here.
+    if platform.enabled("mattermost") and "mattermost" not in platform.components:
+        _mattermost(platform)
+    if platform.enabled("jitsi"):
+        _jitsi(platform)
+
+
+def _nextcloud(platform) -> None:
+    ctx = platform.ctx("nextcloud")
+    add, on = platform.integrations.add, platform.integrations.enabled
+    database = platform.postgres.database("nextcloud", ctx.host)
+    add("database", "postgresql", "nextcloud", "own database and role", "deploy")
+    redis = platform.redis.database("nextcloud", ctx.host)
+    add("cache", "redis", "nextcloud", f"own ACL user, logical db {redis.db} (cache, locking, sessions)", "always")
+    client = None
+    if on("sso", "keycloak", "nextcloud"):
+        client = platform.keycloak.oidc_client(
+            "nextcloud",
+            redirect_uris=[f"{ctx.url}/apps/user_oidc/code", f"{ctx.url}/index.php/apps/user_oidc/code"],
+            post_logout_redirect_uris=[f"{ctx.url}/"],
+            web_origins=[ctx.url],
+            role_groups=NEXTCLOUD_ROLE_GROUPS,
+        )
+        add("sso", "keycloak", "nextcloud",
+            "OIDC (user_oidc app); client roles admin/users -> Nextcloud groups admin/users", "login")
+    nc = Nextcloud(
+        ctx,
+        database=database,
+        redis=redis,
+        keycloak=keycloak_view(platform.keycloak, ctx),
+        client_id="nextcloud",
+        client_secret=client.client_secret if client else None,
+        smtp=platform.smtp("nextcloud", ctx.host),
+    )
+    platform.components["nextcloud"] = nc
+    platform.routes.append(ctx.route(nc.endpoint))
+    platform.outputs["nextcloud"] = {
+        "url": ctx.url,
+        "client_id": "nextcloud" if client else None,
+        "admin_user": "itstack-admin",
+        "oidc_callback": f"{ctx.url}/apps/user_oidc/code",
+    }
+
+
+def _mattermost(platform) -> None:
+    ctx = platform.ctx("mattermost")
+    add, on = platform.integrations.add, platform.integrations.enabled
+    database = platform.postgres.database("mattermost", ctx.host)
+    add("database", "postgresql", "mattermost", "own database and role", "deploy")
+    client = None
+    if on("sso", "keycloak", "mattermost"):
+        client = platform.keycloak.oidc_client(
+            "mattermost",
+            # Mattermost sends this one redirect URI for sign-up and log-in (app/oauth.go).
+            redirect_uris=[f"{ctx.url}/signup/gitlab/complete"],
+            web_origins=[ctx.url],
+        )
+        gitlab_claims(platform.keycloak, client.resource,
+                      pulumi.ResourceOptions(parent=platform.keycloak, provider=platform.keycloak.provider))
+        add("sso", "keycloak", "mattermost",
+            "OAuth 2.0 as a GitLab provider (Team Edition has no OIDC); id = FreeIPA uidNumber", "login")
+    mm = Mattermost(
+        ctx,
+        database=database,
+        keycloak_view=keycloak_view(platform.keycloak, ctx),
+        client_id="mattermost",
+        client_secret=client.client_secret if client else None,
+        smtp=platform.smtp("mattermost", ctx.host),
+    )
+    platform.components["mattermost"] = mm
+    platform.routes.append(ctx.route(mm.endpoint))
+    platform.outputs["mattermost"] = {
+        "url": ctx.url,
+        "client_id": "mattermost" if client else None,
+        "sso_button": "GitLab",
+        "admin_user": "itstack-admin",
+    }
+
+
+def _jitsi(platform) -> None:
+    ctx = platform.ctx("jitsi")
+    add, on = platform.integrations.add, platform.integrations.enabled
+    client = None
+    if on("sso", "keycloak", "jitsi"):
+        client = platform.keycloak.oidc_client(
+            "jitsi",
+            redirect_uris=[f"{ctx.url}/oidc/callback"],
+            web_origins=[ctx.url],
+            role_groups=JITSI_ROLE_GROUPS,
+        )
+        add("sso", "keycloak", "jitsi",
+            "OIDC code flow in a Prosody token bridge -> Jitsi JWT (HS256); guests join opened rooms", "login")
+    jitsi = Jitsi(
+        ctx,
+        keycloak=keycloak_view(platform.keycloak, ctx),
+        client_id="jitsi",
+        client_secret=client.client_secret if client else None,
+    )
+    platform.components["jitsi"] = jitsi
+    platform.routes.append(ctx.route(jitsi.web_endpoint))
+    platform.outputs["jitsi"] = {
+        "url": ctx.url,
+        "client_id": "jitsi" if client else None,
+        "media": {"host": ctx.host.address, "port": jitsi.udp_port, "protocol": "udp"},
+    }
