@@ -32,8 +32,23 @@ class HostRuntime:
             host=host.docker_host,
             # ssh:// hosts: don't let ssh prompt for an unknown host key in CI.
             ssh_opts=["-o", "BatchMode=yes"] if host.docker_host.startswith("ssh://") else None,
+            # Remote engines are reached on first real use, not at provider start, so a first
+            # preview (a reviewer's, CI's) needs no ssh access to every host.
+            disable_docker_daemon_check=host.docker_host.startswith("ssh://"),
         )
         self._networks: dict[str, docker.Network] = {}
+        # (host port, protocol) -> who publishes it, so two services never claim one port.
+        self._published: dict[tuple[int, str], str] = {}
+
+    def claim_port(self, port: int, protocol: str, owner: str) -> int:
+        key = (port, protocol)
+        if key in self._published and self._published[key] != owner:
+            raise ValueError(
+                f"host {self.name}: port {port}/{protocol} is published by both {self._published[key]} and {owner}; "
+                f"give one of them another host port"
+            )
+        self._published[key] = owner
+        return port
 
     def prefix(self) -> str:
         return f"{PROJECT}-{self.settings.stack}"
@@ -71,6 +86,7 @@ class Endpoint:
     host: HostRuntime
     tier: str
     published: int | None = None  # host port, when published on the host's address
+    protocol: str = "tcp"
 
     def address_for(self, consumer: HostRuntime) -> tuple[str, int]:
         """Same host: the container's name on the shared tier network. Other host: host address."""
@@ -148,17 +164,25 @@ class ServiceContext:
             opts=self.opts(parent, protect=self.settings.protect_data),
         )
 
-    def endpoint(self, port: int, role: str = "main", published: bool = False) -> Endpoint:
+    def endpoint(self, port: int, role: str = "main", published: bool = False, host_port: int | None = None,
+                 protocol: str = "tcp") -> Endpoint:
         """`published`: also on the host's address (for the engine's providers). With several
-        hosts every endpoint is published, since other hosts reach it by address."""
+        hosts every endpoint is published, since other hosts reach it by address. `host_port`
+        (before the host's portOffset) when the container port is already taken on the host."""
         published = published or self.settings.multi_host
+        host_published = None
+        if published:
+            host_published = self.host.claim_port(
+                self.host.published_port(host_port or port), protocol, f"{self.service}/{role}"
+            )
         return Endpoint(
             service=self.service,
             container_name=self.container_name(role),
             port=port,
             host=self.host,
             tier=self.tier,
-            published=self.host.published_port(port) if published else None,
+            published=host_published,
+            protocol=protocol,
         )
 
     def route(self, endpoint: Endpoint, scheme: str = "http") -> Route:
@@ -205,7 +229,7 @@ class ServiceContext:
         `networks`: tier networks of other services on this host that this container talks to.
         """
         size = self.settings.sizes[self.service]
-        ports = [(e.port, e.published) for e in endpoints if e.published is not None]
+        ports = [(e.port, e.published, e.protocol) for e in endpoints if e.published is not None]
         # Several containers may share one image (e.g. Zammad's rails, scheduler, websocket).
         image = self.image(parent, image_role or role)
         nets = [self.host.network(self.tier)] + [n for n in networks if n is not None]
@@ -238,7 +262,8 @@ class ServiceContext:
             memory=memory_mb or size.memory_mb,
             cpus=str(size.cpus),
             ports=[
-                docker.ContainerPortArgs(internal=c, external=h, ip=self.host.address) for c, h in ports
+                docker.ContainerPortArgs(internal=c, external=h, ip=self.host.address, protocol=proto)
+                for c, h, proto in ports
             ],
             volumes=list(volumes),
             uploads=list(uploads),

@@ -119,10 +119,11 @@ SERVICES: dict[str, ServiceSpec] = {
         # IT management
         _s("taiga", "itmgmt", "lab-mgmt1",
            {"back": "taigaio/taiga-back:6.9.0", "front": "taigaio/taiga-front:6.9.0",
-            "events": "taigaio/taiga-events:6.9.0"}, 1024, 1,
-           requires=("postgresql", "redis", "keycloak"), subdomain="pm", redis_db=4),
+            "events": "taigaio/taiga-events:6.9.0", "protected": "taigaio/taiga-protected:6.8.1",
+            "rabbitmq": "rabbitmq:3.13.7-alpine"}, 1024, 1,
+           requires=("postgresql", "keycloak"), subdomain="pm"),
         _s("snipeit", "itmgmt", "lab-mgmt1", {"main": "snipe/snipe-it:v8.7.2"}, 1024, 1.5,
-           requires=("mariadb", "keycloak"), subdomain="assets", redis_db=6),
+           requires=("mariadb", "keycloak"), subdomain="assets"),
         _s("glpi", "itmgmt", "lab-mgmt1", {"main": "glpi/glpi:11.0.8"}, 1024, 1.5,
            requires=("mariadb", "keycloak"), subdomain="itsm"),
         # infrastructure

@@ -257,3 +257,28 @@ def test_names_are_deterministic(dev):
         sorted(r.urn for r in dev.records) == sorted(r.urn for r in again.records)
     for c in dev.containers():
         assert c.inputs["name"].startswith("itstack-dev-")
+
+
+
+def test_two_services_never_publish_the_same_host_port():
+    from settings import load_settings
+    from components.base import HostRuntime, ServiceContext
+    import pulumi
+
+    s = load_settings("dev", {"domain": "it-stack.lab"})
+    host = HostRuntime.__new__(HostRuntime)  # no provider needed to claim ports
+    host._published, host.name = {}, "local"
+    assert host.claim_port(18080, "tcp", "keycloak/main") == 18080
+    assert host.claim_port(18080, "udp", "jitsi/jvb") == 18080  # another protocol is another port
+    with pytest.raises(ValueError, match="18080/tcp is published by both keycloak/main and zabbix/web"):
+        host.claim_port(18080, "tcp", "zabbix/web")
+
+
+def test_published_ports_are_unique_per_host(dev, prod):
+    for ev in (dev, prod):
+        seen = {}
+        for c in ev.containers():
+            for p in c.inputs.get("ports", []) or []:
+                key = (c.provider, p["ip"], int(p["external"]), p.get("protocol", "tcp"))
+                assert key not in seen, (c.inputs["name"], seen.get(key))
+                seen[key] = c.inputs["name"]

@@ -63,7 +63,7 @@ class OpenKM(pulumi.ComponentResource):
                 "OKM_SMTP_FROM": smtp.from_address,
             })
         repository = ctx.volume(self, "repository")
-        self.endpoint = ctx.endpoint(HTTP_PORT)
+        self.endpoint = ctx.endpoint(HTTP_PORT, host_port=8380)  # 8080 is SuiteCRM's on lab-biz1
         self.container = ctx.container(
             self,
             entrypoints=["/bin/bash", START_SCRIPT],

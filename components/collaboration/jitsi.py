@@ -164,7 +164,7 @@ class Jitsi(pulumi.ComponentResource):
             healthcheck=health(["curl -fsS --max-time 4 http://127.0.0.1:8080/about/health"], start_period="60s"),
             depends_on=[self.prosody],
         )
-        self.web_endpoint = ctx.endpoint(WEB_PORT, role="web")
+        self.web_endpoint = ctx.endpoint(WEB_PORT, role="web", host_port=8280)  # 80 is Nextcloud's on lab-app1
         web_env: dict[str, pulumi.Input[str]] = {
             **common, **auth,
             "DISABLE_HTTPS": "1",

@@ -90,7 +90,7 @@ class Zabbix(pulumi.ComponentResource):
         self.admin_password = random.RandomPassword("zabbix-admin-password", length=32, special=False, opts=ro)
         self.url = ctx.url
         self.server_endpoint = ctx.endpoint(SERVER_PORT, role="server")
-        self.web_endpoint = ctx.endpoint(WEB_PORT, role="web", published=True)
+        self.web_endpoint = ctx.endpoint(WEB_PORT, role="web", published=True, host_port=8090)  # 8080 is Keycloak's in dev
         self.agent_endpoint = ctx.endpoint(AGENT_PORT, role="agent")
         db_env = {
             "DB_SERVER_HOST": database.host,

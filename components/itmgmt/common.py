@@ -26,21 +26,6 @@ def files(relative: str) -> str:
     return (FILES / relative).read_text()
 
 
-def role_image(ctx: ServiceContext, parent: pulumi.Resource, role: str, default: str) -> docker.RemoteImage:
-    """The image for `role`: the configured one when the catalogue has the role, else `default`.
-    Cached in the context so `ctx.container(role=...)` picks it up."""
-    if role in ctx.settings.images.get(ctx.service, {}):
-        return ctx.image(parent, role)
-    if role not in ctx._images:  # noqa: SLF001 - the context's image cache is the hand-off point
-        ctx._images[role] = docker.RemoteImage(  # noqa: SLF001
-            f"{ctx.service}-{role}-image",
-            name=default,
-            keep_locally=True,
-            opts=ctx.opts(parent),
-        )
-    return ctx._images[role]  # noqa: SLF001
-
-
 # Host ports when an entry is published (several hosts): the three apps share lab-mgmt1 and all
 # listen on container port 80, so each gets its own port on the host's address.
 HOST_PORTS = {"taiga": 8110, "snipeit": 8120, "glpi": 8130}
@@ -48,10 +33,7 @@ HOST_PORTS = {"taiga": 8110, "snipeit": 8120, "glpi": 8130}
 
 def web_endpoint(ctx: ServiceContext, port: int, role: str = "main") -> Endpoint:
     """The service's web entry; when published, on its own host port (not the container's)."""
-    ep = ctx.endpoint(port, role=role)
-    if ep.published is not None:
-        ep.published = ctx.host.published_port(HOST_PORTS[ctx.service])
-    return ep
+    return ctx.endpoint(port, role=role, host_port=HOST_PORTS[ctx.service])
 
 
 def keycloak_backchannel(platform, ctx: ServiceContext) -> tuple[str | None, docker.Network | None]:

@@ -26,12 +26,10 @@ import pulumi_random as random
 from components.base import ServiceContext, env_list, health, http_health
 from components.data.credentials import DatabaseCredentials, SmtpCredentials
 from components.identity.keycloak import OidcClient
-from components.itmgmt.common import files, web_endpoint, job, merge_env, upload, role_image
+from components.itmgmt.common import files, web_endpoint, job, merge_env, upload
 
 FRONT_PORT = 80
 BACK_PORT = 8000
-RABBITMQ_IMAGE = "rabbitmq:3.13.7-alpine"
-PROTECTED_IMAGE = "taigaio/taiga-protected:6.8.1"
 VHOST = "taiga"
 LOCAL_ADMIN = "itstack-admin"
 PLUGIN_FILES = ("__init__.py", "apps.py", "policy.py", "services.py")
@@ -73,8 +71,6 @@ class Taiga(pulumi.ComponentResource):
         self.secret_key = random.RandomPassword("taiga-secret-key", length=50, special=False, opts=ro)
         self.rabbitmq_password = random.RandomPassword("taiga-rabbitmq-password", length=32, special=False, opts=ro)
         self.admin_password = random.RandomPassword("taiga-admin-password", length=32, special=False, opts=ro)
-        role_image(ctx, self, "rabbitmq", RABBITMQ_IMAGE)
-        role_image(ctx, self, "protected", PROTECTED_IMAGE)
         static = ctx.volume(self, "static")
         media = ctx.volume(self, "media")
         rabbit_data = ctx.volume(self, "rabbitmq")
