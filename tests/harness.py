@@ -134,6 +134,13 @@ class Mocks(pulumi.runtime.Mocks):
     def call(self, args: pulumi.runtime.MockCallArgs):
         if args.token == "keycloak:openid/getClient:getClient":
             return {"id": "realm-management-uuid", "clientId": args.args.get("clientId")}
+        if args.token == "keycloak:index/getRealmKeys:getRealmKeys":
+            # One active RS256 key, like a fresh realm's.
+            cert = "ZmFrZS1kZXItY2VydGlmaWNhdGUtb2YtdGhlLXJlYWxt" * 2
+            return {"realmId": args.args.get("realmId"), "id": "keys",
+                    "keys": [{"algorithm": "RS256", "certificate": cert, "containerId": "c", "kid": "k1",
+                              "providerId": "p", "providerPriority": 100, "publicKey": "pub", "status": "ACTIVE",
+                              "type": "RSA"}]}
         if args.token == "keycloak:index/getRole:getRole":
             return {"id": f"role-{args.args.get('name')}-uuid", "name": args.args.get("name")}
         return {}

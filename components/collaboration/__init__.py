@@ -17,7 +17,7 @@ def deploy(platform) -> None:
         _nextcloud(platform)
     # A component registered earlier under the name (an existing server, a test double) stands in
     # for Mattermost: consumers use its `incoming_webhook`, and none is deployed here.
-    if platform.enabled("mattermost") and "mattermost" not in platform.components:
+    if platform.enabled("mattermost"):
         _mattermost(platform)
     if platform.enabled("jitsi"):
         _jitsi(platform)

@@ -23,7 +23,8 @@ def _acl_line(user: str, password: str, rules: str) -> str:
 
 class Redis(pulumi.ComponentResource):
     """The Redis container with an ACL file: `default` is the admin (used only by the health
-    check); each consumer named in `consumers` gets its own user, without admin commands."""
+    check); each consumer named in `consumers` gets its own user, without admin or dangerous commands
+    (but with INFO, SELECT and KEYS, which Nextcloud and Zammad's session clean-up use)."""
 
     def __init__(self, ctx: ServiceContext, consumers: Sequence[str], opts: pulumi.ResourceOptions | None = None):
         super().__init__("itstack:data:Redis", "redis", None, opts)
@@ -41,7 +42,7 @@ class Redis(pulumi.ComponentResource):
         acl = pulumi.Output.all(self.admin_password.result, *[p.result for p in self._passwords.values()]).apply(
             lambda pws: "\n".join(
                 [_acl_line("default", pws[0], "~* &* +@all")]
-                + [_acl_line(n, pw, "~* &* +@all -@admin -@dangerous +info +select") for n, pw in zip(names[1:], pws[1:])]
+                + [_acl_line(n, pw, "~* &* +@all -@admin -@dangerous +info +select +keys") for n, pw in zip(names[1:], pws[1:])]
             )
             + "\n"
         )
