@@ -265,7 +265,7 @@ def load_settings(stack: str, raw: Mapping[str, Any], secrets: Mapping[str, Any]
 
     # Images: catalogue defaults, overridden per service and role.
     images_raw = _as_mapping("images", raw.get("images", {}))
-    require_digests = raw.get("requireImageDigests", stack == "prod")
+    require_digests = raw.get("requireImageDigests", True)
     if not isinstance(require_digests, bool):
         _fail("requireImageDigests", require_digests, "true or false")
     images: dict[str, dict[str, ImageRef]] = {}
@@ -338,7 +338,7 @@ def load_settings(stack: str, raw: Mapping[str, Any], secrets: Mapping[str, Any]
         if not isinstance(d, str) or not re.match(r"^[a-z-]+:[a-z0-9-]+->[a-z0-9-]+$", d):
             _fail("integrations.disabled", d, "integration ids of the form '<kind>:<from>-><to>'")
 
-    protect = raw.get("protectData", stack == "prod")
+    protect = raw.get("protectData", True)
     if not isinstance(protect, bool):
         _fail("protectData", protect, "true or false")
 
@@ -374,12 +374,22 @@ def read_pulumi_config() -> Settings:
         if text is None:
             continue
         try:
-            raw[key] = json.loads(text)
+            value = json.loads(text)
         except json.JSONDecodeError:
-            raw[key] = text
+            value = text
+        # Pulumi.yaml declares an empty list/map as the default of optional structured keys:
+        # empty means "not set", so stack-dependent defaults (hosts, TLS mode...) still apply.
+        if value in ([], {}):
+            continue
+        raw[key] = value
     secrets = {}
-    bind = cfg.get_secret("directoryBindPassword")
+    bind = cfg.get_secret("directoryBindPassword") if cfg.get("directoryBindPassword") else None
     if bind is not None:
+        from pulumi.runtime.config import is_config_secret
+
+        if not is_config_secret(f"{NAMESPACE}:directoryBindPassword"):
+            raise ConfigError("directoryBindPassword", "<plain text, not shown>",
+                              "a secret: `pulumi config set --secret itstack:directoryBindPassword …`")
         secrets["directoryBindPassword"] = bind
     # Unknown keys in our namespace are typos: find them in the whole stack config.
     from pulumi.runtime.config import CONFIG, get_config_env

@@ -3,7 +3,7 @@ import pytest
 
 from settings import ConfigError, load_settings
 
-BASE = {"domain": "it-stack.lab"}
+BASE = {"domain": "it-stack.lab", "requireImageDigests": False}
 
 
 def err(stack="dev", secrets=None, **raw) -> ConfigError:
@@ -15,8 +15,7 @@ def err(stack="dev", secrets=None, **raw) -> ConfigError:
 def test_defaults_are_valid_for_dev_and_prod():
     dev = load_settings("dev", BASE)
     assert [h.name for h in dev.hosts] == ["local"]
-    prod = load_settings("prod", {**BASE, "tls": {"mode": "acme", "acmeEmail": "ops@it-stack.lab"},
-                                  "requireImageDigests": False})
+    prod = load_settings("prod", {**BASE, "tls": {"mode": "acme", "acmeEmail": "ops@it-stack.lab"}})
     assert len(prod.hosts) == 8 and prod.protect_data
 
 
@@ -118,3 +117,10 @@ def test_integration_ids_are_checked():
 
 def test_base_dn_derives_from_the_one_domain():
     assert load_settings("dev", BASE).base_dn == "dc=it-stack,dc=lab"
+
+
+def test_digests_and_data_protection_are_on_unless_a_stack_turns_them_off():
+    e = err(requireImageDigests=True, services=["postgresql", "elasticsearch"])
+    assert e.key == "images.elasticsearch" and "digest" in e.allowed
+    s = load_settings("dev", {"domain": "it-stack.lab", "requireImageDigests": False})
+    assert s.protect_data is True

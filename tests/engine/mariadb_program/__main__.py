@@ -1,0 +1,27 @@
+"""Two consumers' MariaDB databases, made by the program's own dynamic resource, with
+pulumi_random passwords: the same code path as components/data/mariadb.py, minus the container
+(the lane starts MariaDB from the local image and passes its admin endpoint as config)."""
+import sys
+from pathlib import Path
+
+import pulumi
+import pulumi_random as random
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+from components.data.mariadb_database import MariaDbDatabase  # noqa: E402
+
+cfg = pulumi.Config()
+for name in cfg.require_object("consumers"):
+    pw = random.RandomPassword(f"{name}-password", length=32, special=False)
+    db = MariaDbDatabase(
+        f"mariadb-{name}",
+        database=name,
+        user=f"{name}_user",
+        password=pw.result,
+        admin_host=cfg.require("adminHost"),
+        admin_port=cfg.require_int("adminPort"),
+        admin_user="root",
+        admin_password=cfg.require_secret("adminPassword"),
+    )
+    pulumi.export(f"{name}_password", pw.result)
+    pulumi.export(f"{name}_database", db.database)
