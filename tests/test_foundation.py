@@ -261,11 +261,8 @@ def test_names_are_deterministic(dev):
 
 
 def test_two_services_never_publish_the_same_host_port():
-    from settings import load_settings
-    from components.base import HostRuntime, ServiceContext
-    import pulumi
+    from components.base import HostRuntime
 
-    s = load_settings("dev", {"domain": "it-stack.lab"})
     host = HostRuntime.__new__(HostRuntime)  # no provider needed to claim ports
     host._published, host.name = {}, "local"
     assert host.claim_port(18080, "tcp", "keycloak/main") == 18080

@@ -55,20 +55,6 @@ def nginx_conf(prosody_name: str) -> str:
     )
 
 
-def _add_ports(name: str, ports: list[docker.ContainerPortArgs]):
-    """Transformation adding UDP mappings to the container resource `name`.
-    `ServiceContext.container` publishes TCP endpoints only; the videobridge needs UDP."""
-
-    def transform(args: pulumi.ResourceTransformationArgs):
-        if args.type_ == "docker:index/container:Container" and args.name == name:
-            props = dict(args.props)
-            props["ports"] = list(props.get("ports") or []) + ports
-            return pulumi.ResourceTransformationResult(props, args.opts)
-        return None
-
-    return transform
-
-
 class Jitsi(pulumi.ComponentResource):
     def __init__(
         self,
@@ -79,13 +65,10 @@ class Jitsi(pulumi.ComponentResource):
         client_secret: pulumi.Input[str] | None,
         opts: pulumi.ResourceOptions | None = None,
     ):
-        self.udp_port = ctx.host.published_port(JVB_UDP_PORT)
-        udp = [docker.ContainerPortArgs(internal=JVB_UDP_PORT, external=self.udp_port, ip=ctx.host.address,
-                                        protocol="udp")]
-        super().__init__(
-            "itstack:collaboration:Jitsi", "jitsi", None,
-            pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transformations=[_add_ports("jitsi-jvb", udp)])),
-        )
+        super().__init__("itstack:collaboration:Jitsi", "jitsi", None, opts)
+        # Media: UDP straight to the videobridge on the host's address (no proxy in between).
+        self.jvb_endpoint = ctx.endpoint(JVB_UDP_PORT, role="jvb", published=True, protocol="udp")
+        self.udp_port = self.jvb_endpoint.published
         self.ctx = ctx
         ro = pulumi.ResourceOptions(parent=self)
         self.jicofo_password = random.RandomPassword("jitsi-jicofo-password", length=32, special=False, opts=ro)
@@ -150,6 +133,7 @@ class Jitsi(pulumi.ComponentResource):
         self.jvb = ctx.container(
             self,
             role="jvb",
+            endpoints=[self.jvb_endpoint],
             envs=env_list(
                 {
                     **common,

@@ -52,22 +52,6 @@ echo "FreePBX administrator $ADMIN_USER ready"
 """
 
 
-def _udp_ports(name: str, ports: list[docker.ContainerPortArgs]):
-    """A transformation that adds UDP (and extra TCP) port mappings to the container `name`.
-
-    `ServiceContext.container` publishes TCP endpoints only; SIP and RTP need UDP. Adding them
-    here keeps every other guarantee of ctx.container (health check, wait, limits, labels)."""
-
-    def transform(args: pulumi.ResourceTransformationArgs):
-        if args.type_ == "docker:index/container:Container" and args.name == name:
-            props = dict(args.props)
-            props["ports"] = list(props.get("ports") or []) + ports
-            return pulumi.ResourceTransformationResult(props, args.opts)
-        return None
-
-    return transform
-
-
 class FreePBX(pulumi.ComponentResource):
     def __init__(
         self,
@@ -78,23 +62,18 @@ class FreePBX(pulumi.ComponentResource):
         smtp: SmtpCredentials | None,
         opts: pulumi.ResourceOptions | None = None,
     ):
+        super().__init__("itstack:communications:FreePBX", "freepbx", None, opts)
         address = ctx.host.address
-        sip_host_port = ctx.host.published_port(SIP_PORT)
-        # RTP: the same numbers inside and outside, so the ports Asterisk puts in its SDP are the
-        # ones published (the host's offset shifts the range itself).
+        # SIP on UDP and TCP; RTP with the same numbers inside and outside, so the ports Asterisk
+        # puts in its SDP are the ones published (the host's offset shifts the range itself).
+        self.sip_endpoints = [ctx.endpoint(SIP_PORT, published=True, protocol=proto) for proto in ("udp", "tcp")]
+        sip_host_port = self.sip_endpoints[0].published
         self.rtp_start = ctx.host.published_port(RTP_PORTS[0])
         self.rtp_end = ctx.host.published_port(RTP_PORTS[1])
-        extra_ports = [
-            docker.ContainerPortArgs(internal=SIP_PORT, external=sip_host_port, ip=address, protocol="udp"),
-            docker.ContainerPortArgs(internal=SIP_PORT, external=sip_host_port, ip=address, protocol="tcp"),
-        ] + [
-            docker.ContainerPortArgs(internal=p, external=p, ip=address, protocol="udp")
-            for p in range(self.rtp_start, self.rtp_end + 1)
+        self.rtp_endpoints = [
+            ctx.endpoint(ctx.host.published_port(p), published=True, host_port=p, protocol="udp")
+            for p in range(RTP_PORTS[0], RTP_PORTS[1] + 1)
         ]
-        opts = pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(transformations=[_udp_ports("freepbx", extra_ports)])
-        )
-        super().__init__("itstack:communications:FreePBX", "freepbx", None, opts)
         self.ctx = ctx
         self.url = ctx.url
         self.sip = f"{address}:{sip_host_port}"
@@ -144,7 +123,7 @@ class FreePBX(pulumi.ComponentResource):
         self.container = ctx.container(
             self,
             envs=env_list(env),
-            endpoints=[self.endpoint],
+            endpoints=[self.endpoint, *self.sip_endpoints, *self.rtp_endpoints],
             volumes=[
                 docker.ContainerVolumeArgs(volume_name=data.name, container_path="/data"),
                 docker.ContainerVolumeArgs(volume_name=www.name, container_path="/var/www/html"),
