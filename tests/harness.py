@@ -5,6 +5,7 @@ dependencies, parent, protect and additional_secret_outputs. Tests assert on tha
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,10 @@ from pulumi.runtime.proto import resource_pb2
 import components.tiers  # noqa: F401  (registers application tiers, as __main__ does)
 from settings import Settings, load_settings
 from stack import Platform, build, export_contract
+
+# The signing certificate (base64 DER) the mocked realm reports: apps that pin the IdP's
+# certificate must carry exactly this.
+REALM_CERT = base64.b64encode(b"fake-der-certificate-of-the-realm" * 4).decode()
 
 SECRET_SIG = rpc._special_secret_sig if hasattr(rpc, "_special_secret_sig") else "1b47061264138c4ac30d75fd1eb44270"
 
@@ -136,7 +141,7 @@ class Mocks(pulumi.runtime.Mocks):
             return {"id": "realm-management-uuid", "clientId": args.args.get("clientId")}
         if args.token == "keycloak:index/getRealmKeys:getRealmKeys":
             # One active RS256 key, like a fresh realm's.
-            cert = "ZmFrZS1kZXItY2VydGlmaWNhdGUtb2YtdGhlLXJlYWxt" * 2
+            cert = REALM_CERT
             return {"realmId": args.args.get("realmId"), "id": "keys",
                     "keys": [{"algorithm": "RS256", "certificate": cert, "containerId": "c", "kid": "k1",
                               "providerId": "p", "providerPriority": 100, "publicKey": "pub", "status": "ACTIVE",

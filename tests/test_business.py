@@ -16,34 +16,16 @@ from harness import evaluate, stack_config
 
 BUSINESS = ("suitecrm", "odoo", "openkm")
 FILES = Path(__file__).resolve().parent.parent / "components" / "business" / "files"
-IDP_CERT = "MIICrDCCAZQCBgGTestRealmCertificateBody0123456789abcdefABCDEF"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def realm_keys_mock():
-    """Keycloak's realm keys (an invoke): the mocks answer with one active RS256 key."""
-    original = harness.Mocks.call
-
-    def call(self, args):
-        if args.token == "keycloak:index/getRealmKeys:getRealmKeys":
-            return {"realmId": args.args.get("realmId"), "id": "keys",
-                    "keys": [{"algorithm": "RS256", "certificate": IDP_CERT, "containerId": "c", "kid": "k",
-                              "providerId": "p", "providerPriority": 100, "publicKey": "pub", "status": "ACTIVE",
-                              "type": "RSA"}]}
-        return original(self, args)
-
-    harness.Mocks.call = call
-    yield
-    harness.Mocks.call = original
+IDP_CERT = harness.REALM_CERT
 
 
 @pytest.fixture(scope="module")
-def dev(realm_keys_mock):
+def dev():
     return evaluate("dev", stack_config("dev"))
 
 
 @pytest.fixture(scope="module")
-def prod(realm_keys_mock):
+def prod():
     return evaluate("prod", stack_config("prod"))
 
 

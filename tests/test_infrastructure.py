@@ -12,33 +12,16 @@ from harness import evaluate, stack_config
 
 CONTAINER = "docker:index/container:Container"
 DYNAMIC = "pulumi-python:dynamic:Resource"
-FAKE_CERT = base64.b64encode(b"fake-der-certificate-of-the-realm" * 4).decode()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def realm_keys():
-    """The harness answers unknown invokes with {}: give getRealmKeys a signing key."""
-    original = harness.Mocks.call
-
-    def call(self, args):
-        if args.token == "keycloak:index/getRealmKeys:getRealmKeys":
-            return {"realmId": args.args.get("realmId"), "id": "keys",
-                    "keys": [{"algorithm": "RS256", "certificate": FAKE_CERT, "kid": "k1", "providerId": "p",
-                              "providerPriority": 100, "publicKey": "pub", "status": "ACTIVE", "type": "RSA"}]}
-        return original(self, args)
-
-    harness.Mocks.call = call
-    yield
-    harness.Mocks.call = original
+FAKE_CERT = harness.REALM_CERT
 
 
 @pytest.fixture(scope="module")
-def dev(realm_keys):
+def dev():
     return evaluate("dev", stack_config("dev"))
 
 
 @pytest.fixture(scope="module")
-def prod(realm_keys):
+def prod():
     return evaluate("prod", stack_config("prod"))
 
 
