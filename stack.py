@@ -123,8 +123,13 @@ def build(settings: Settings) -> Platform:
 
     # Edge: last, because it routes to everything above.
     if p.enabled("traefik"):
-        p.traefik = Traefik(p.ctx("traefik"), p.routes)
+        graylog = p.components.get("graylog")
+        ship_logs = graylog is not None and p.integrations.enabled("logging", "traefik", "graylog")
+        p.traefik = Traefik(p.ctx("traefik"), p.routes, gelf_address=graylog.gelf_address() if ship_logs else None)
         p.components["traefik"] = p.traefik
+        if ship_logs:
+            p.integrations.add("logging", "traefik", "graylog", "JSON access log via Docker's gelf driver (UDP)",
+                               "every request")
         for r in p.routes:
             p.integrations.add("ingress", "traefik", r.service, f"HTTPS route {r.fqdn}", "every request")
     return p
@@ -167,3 +172,7 @@ def export_contract(p: Platform) -> None:
         if p.traefik.ca_cert_pem is not None:
             pulumi.export("tls_ca_certificate", p.traefik.ca_cert_pem)
     pulumi.export("apps", {k: v for k, v in p.outputs.items() if k != "keycloak"})
+    # Break-glass local administrators of the apps that have one (secrets).
+    admins = {name: c.admin_password.result for name, c in p.components.items()
+              if name not in ("keycloak", "postgresql", "redis", "freeipa") and hasattr(c, "admin_password")}
+    pulumi.export("app_admin_passwords", pulumi.Output.secret(admins))

@@ -246,8 +246,8 @@ class ServiceContext:
         networks_advanced += [docker.ContainerNetworksAdvancedArgs(name=n) for n in network_names]
         if healthcheck is None or not healthcheck.tests:
             raise ValueError(f"{self.service}/{role}: every container needs a health check")
-        kwargs = dict(hostname=self.container_name(role))
-        kwargs.update(extra or {})
+        kwargs = dict(hostname=self.container_name(role), log_opts={"max-size": "20m", "max-file": "3"})
+        kwargs.update(extra or {})  # e.g. log_driver/log_opts to ship logs elsewhere
         return docker.Container(
             f"{self.service}" + ("" if role == "main" else f"-{role}"),
             name=self.container_name(role),
@@ -274,7 +274,6 @@ class ServiceContext:
                 docker.ContainerLabelArgs(label="org.itstack.role", value=role),
                 docker.ContainerLabelArgs(label="org.itstack.stack", value=self.settings.stack),
             ],
-            log_opts={"max-size": "20m", "max-file": "3"},
             **kwargs,
             opts=self.opts(parent, depends_on=list(depends_on), additional_secret_outputs=["envs", "uploads"]),
         )

@@ -279,3 +279,20 @@ def test_published_ports_are_unique_per_host(dev, prod):
                 key = (c.provider, p["ip"], int(p["external"]), p.get("protocol", "tcp"))
                 assert key not in seen, (c.inputs["name"], seen.get(key))
                 seen[key] = c.inputs["name"]
+
+
+def test_traefik_access_log_goes_to_graylog_over_udp(dev):
+    t = dev.container("itstack-dev-traefik")
+    g = dev.container("itstack-dev-graylog")
+    udp = [p for p in g.inputs["ports"] if p.get("protocol") == "udp" and p["internal"] == 12201][0]
+    assert t.inputs["logDriver"] == "gelf"
+    assert t.inputs["logOpts"]["gelf-address"] == f"udp://127.0.0.1:{int(udp['external'])}"
+    assert "logging:traefik->graylog" in {i["id"] for i in dev.platform.integrations.applied()}
+
+
+def test_traefik_logs_locally_when_that_integration_is_off():
+    raw = {**stack_config("dev"), "integrations": {"disabled": ["logging:traefik->graylog"]}}
+    ev = evaluate("dev", raw)
+    t = ev.container("itstack-dev-traefik")
+    assert t.inputs.get("logDriver") in (None, "") and t.inputs["logOpts"]["max-size"] == "20m"
+    assert "logging:traefik->graylog" not in {i["id"] for i in ev.platform.integrations.applied()}

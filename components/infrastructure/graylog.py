@@ -148,6 +148,10 @@ class Graylog(pulumi.ComponentResource):
         self.endpoint = ctx.endpoint(HTTP_PORT, published=True)
         self.gelf_endpoint = ctx.endpoint(GELF_PORT, published=True)
         self.syslog_endpoint = ctx.endpoint(SYSLOG_PORT, published=True)
+        # UDP twins: Docker's gelf log driver and syslog senders fire and forget, so a Graylog
+        # restart never blocks the containers that log to it.
+        self.gelf_udp_endpoint = ctx.endpoint(GELF_PORT, published=True, protocol="udp")
+        self.syslog_udp_endpoint = ctx.endpoint(SYSLOG_PORT, published=True, protocol="udp")
         mongo_uri = pulumi.Output.secret(self.mongo_password.result).apply(
             lambda pw: f"mongodb://graylog:{pw}@{self.mongo_endpoint.container_name}:{MONGO_PORT}/graylog?authSource=admin"
         )
@@ -191,7 +195,8 @@ class Graylog(pulumi.ComponentResource):
         self.container = ctx.container(
             self,
             envs=env_list(env),
-            endpoints=[self.endpoint, self.gelf_endpoint, self.syslog_endpoint],
+            endpoints=[self.endpoint, self.gelf_endpoint, self.syslog_endpoint, self.gelf_udp_endpoint,
+                       self.syslog_udp_endpoint],
             networks=networks,
             network_names=network_names,
             volumes=[docker.ContainerVolumeArgs(volume_name=data.name, container_path=f"{HOME}/data")],
@@ -230,9 +235,10 @@ class Graylog(pulumi.ComponentResource):
         self.register_outputs({"url": self.url, "api_url": self.api_url})
 
     def gelf_address(self) -> str:
-        """Where a Docker daemon on any host sends GELF (the published TCP port)."""
-        host, port = self.gelf_endpoint.admin_address
-        return f"tcp://{host}:{port}"
+        """Where a Docker daemon on any host sends GELF: the published UDP port (a TCP address
+        would make Docker refuse to start a container while Graylog is down)."""
+        host, port = self.gelf_udp_endpoint.admin_address
+        return f"udp://{host}:{port}"
 
     def syslog_address(self) -> str:
         host, port = self.syslog_endpoint.admin_address

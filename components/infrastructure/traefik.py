@@ -108,7 +108,9 @@ class Traefik(pulumi.ComponentResource):
     """The edge proxy for `routes`. Exports the dashboard password (secret) and, in self-signed
     mode, the CA certificate that clients can trust."""
 
-    def __init__(self, ctx: ServiceContext, routes: Sequence[Route], opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, ctx: ServiceContext, routes: Sequence[Route], gelf_address: str | None = None,
+                 opts: pulumi.ResourceOptions | None = None):
+        """`gelf_address`: ship Traefik's JSON access log to Graylog with Docker's gelf driver."""
         super().__init__("itstack:infrastructure:Traefik", "traefik", None, opts)
         settings = ctx.settings
         ro = pulumi.ResourceOptions(parent=self)
@@ -176,5 +178,7 @@ class Traefik(pulumi.ComponentResource):
             uploads=uploads,
             volumes=volumes,
             healthcheck=health(["traefik healthcheck --ping --configFile=/etc/traefik/traefik.yml"]),
+            extra={"log_driver": "gelf", "log_opts": {"gelf-address": gelf_address, "tag": "traefik"}}
+            if gelf_address else None,
         )
         self.register_outputs({"routes": [r.fqdn for r in self.routes], "https_port": self.https_port})
