@@ -1,4 +1,5 @@
 """Engine lane: the real Pulumi CLI (scripts/toolchain) with a local file backend."""
+import json
 import os
 import shutil
 import subprocess
