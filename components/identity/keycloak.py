@@ -295,7 +295,11 @@ class Keycloak(pulumi.ComponentResource):
             )
         return OidcClient(
             client_id=client_id,
-            client_secret=pulumi.Output.secret(secret.result),
+            # From the client resource, not the random one: an app configured with this secret
+            # then waits for its client to exist in a running Keycloak (seed: Keycloak first).
+            client_secret=pulumi.Output.secret(
+                pulumi.Output.all(client.id, secret.result).apply(lambda v: v[1])
+            ),
             issuer=self.issuer,
             discovery_url=f"{self.issuer}/.well-known/openid-configuration",
             resource=client,
