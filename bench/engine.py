@@ -1,7 +1,7 @@
 """Real-engine timings (CLI built by scripts/toolchain, local file backend), median of N runs:
 
-- evaluate: `pulumi preview` of the dev stack up to the first provider the engine cannot load
-  (program start, settings, the whole resource graph registered); full dev/prod previews need
+- dev preview: `pulumi preview` of the dev stack until the engine stops at the first provider plugin it cannot load
+  (program start, settings, registrations up to that point); full dev/prod previews need
   provider plugins that cannot be built here (docs/toolchain.md), so they are not measured;
 - reject: the same with one bad setting, until the engine reports the ConfigError;
 - dynamic: `pulumi preview` (no changes) and `pulumi up` (no changes) of the MariaDB dynamic
@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "engine")]
+sys.path[:0] = [str(ROOT / "tests" / "engine"), str(ROOT / "tests")]
 
 import yaml  # noqa: E402
 from conftest import Pulumi  # noqa: E402
@@ -55,7 +55,7 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        for label, bad in (("evaluate dev (until provider load)", None),
+        for label, bad in (("dev preview, until the missing docker plugin", None),
                            ("reject bad itstack:domain", {"itstack:domain": "not a domain"})):
             proj = project_copy(tmp, bad)
             state = tmp / unique("state")
