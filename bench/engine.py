@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "tests" / "engine"), str(ROOT / "tests")]
 
 import yaml  # noqa: E402
-from conftest import Pulumi  # noqa: E402
+from conftest import Pulumi, program_copy  # noqa: E402
 from dockertools import docker, local_image, unique  # noqa: E402
 
 
@@ -75,7 +75,7 @@ def main() -> None:
                 time.sleep(1)
             state = tmp / unique("state")
             state.mkdir()
-            p = Pulumi(ROOT / "tests" / "engine" / "mariadb_program", state)
+            p = Pulumi(program_copy(ROOT / "tests" / "engine" / "mariadb_program", tmp / unique("program")), state)
             p.run("stack", "init", "bench", "--secrets-provider", "passphrase")
             for k, v in (("consumers", '["glpi", "snipeit"]'), ("adminHost", "127.0.0.1"), ("adminPort", port)):
                 p.run("config", "set", "--stack", "bench", k, v)

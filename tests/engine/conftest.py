@@ -19,6 +19,15 @@ def toolchain_env() -> dict:
     return dict(item.split("=", 1) for item in out.stdout.decode().split("\0") if "=" in item)
 
 
+def program_copy(src: Path, dst: Path) -> Path:
+    """A test program in a scratch dir (stack init writes Pulumi.<stack>.yaml next to it), with
+    its virtualenv pointing at the project's .venv."""
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", "Pulumi.*.yaml"))
+    pulumi_yaml = dst / "Pulumi.yaml"
+    pulumi_yaml.write_text(pulumi_yaml.read_text().replace("virtualenv: ../../../.venv", f"virtualenv: {ROOT / '.venv'}"))
+    return dst
+
+
 class Pulumi:
     """Runs the CLI in one project directory against a throw-away file backend."""
 

@@ -10,7 +10,7 @@ import pymysql
 import pytest
 import yaml
 
-from conftest import ROOT, Pulumi
+from conftest import ROOT, Pulumi, program_copy
 from dockertools import docker, local_image, unique
 
 BAD_INPUTS = [
@@ -79,8 +79,8 @@ def can_connect(port, user, password, database) -> bool:
         return False
 
 
-def test_mariadb_databases_through_the_real_engine(mariadb, state_dir):
-    pulumi = Pulumi(ROOT / "tests" / "engine" / "mariadb_program", state_dir)
+def test_mariadb_databases_through_the_real_engine(mariadb, state_dir, tmp_path):
+    pulumi = Pulumi(program_copy(ROOT / "tests" / "engine" / "mariadb_program", tmp_path / "program"), state_dir)
     stack = "engine"
     pulumi.run("stack", "init", stack, "--secrets-provider", "passphrase")
     pulumi.run("config", "set", "--stack", stack, "consumers", '["glpi", "snipeit"]')

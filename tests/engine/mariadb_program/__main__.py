@@ -1,14 +1,11 @@
 """Two consumers' MariaDB databases, made by the program's own dynamic resource, with
 pulumi_random passwords: the same code path as components/data/mariadb.py, minus the container
 (the lane starts MariaDB from the local image and passes its admin endpoint as config)."""
-import sys
-from pathlib import Path
-
 import pulumi
 import pulumi_random as random
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
-from components.data.mariadb_database import MariaDbDatabase  # noqa: E402
+# The lane runs this with PYTHONPATH at the project root, as the provider host needs too.
+from components.data.mariadb_database import MariaDbDatabase
 
 cfg = pulumi.Config()
 for name in cfg.require_object("consumers"):
