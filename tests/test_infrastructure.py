@@ -1,5 +1,4 @@
 """The infrastructure tier under mocks: Zabbix (server, web, agent 2) and Graylog (+ MongoDB, OpenSearch)."""
-import base64
 import hashlib
 import json
 
