@@ -23,10 +23,12 @@ ADMIN_USER = "itstack-admin"
 KEYCLOAK_VERSION = "26.4.7"
 
 # The official image has no curl: ask /health/ready on the management port with bash alone.
+# Ready means HTTP 200: while starting, the body already holds nested checks that say "UP",
+# with a 503 status line.
 _READY_PROBE = (
     "exec 3<>/dev/tcp/127.0.0.1/9000 && "
     "printf 'GET /health/ready HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n' >&3 && "
-    "grep -q '\"UP\"' <&3"
+    "head -n 1 <&3 | grep -q ' 200 '"
 )
 
 

@@ -1,0 +1,271 @@
+"""The identity settings the program declares, against a real Keycloak 26 on a real PostgreSQL,
+federating a real FreeIPA-shaped 389-ds directory (all from scripts/images).
+
+The keycloak and postgresql provider plugins cannot be built here (docs/toolchain.md), so this
+test evaluates the program under mocks (identity.mode external), takes the resource inputs it
+recorded (PostgreSQL role and database, Keycloak container env, realm, LDAP federation, group
+mapper, the `admins` group, the Nextcloud OIDC client and its groups mapper) and applies exactly
+those values with Keycloak's documented admin REST API and psql, as the providers would. Then it
+proves what the e2e lane is for: a directory user and group appear in Keycloak after a sync, the
+user signs in through the authorization-code flow of the program's client and gets a token with
+the group claim, and a wrong password is refused.
+
+One deviation, stated: KC_HOSTNAME is the loopback URL, since the test has no DNS or TLS for
+sso.<domain>."""
+from __future__ import annotations
+
+import base64
+import html
+import http.cookiejar
+import json
+import re
+import socket
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from dockertools import docker, local_image, unique
+from harness import evaluate, stack_config
+
+SUFFIX = "dc=it-stack,dc=test"
+BIND_DN = f"uid=keycloak-svc,cn=sysaccounts,cn=etc,{SUFFIX}"
+DIRECTORY_NETWORK = "itstack-contract-directory"
+
+
+def _request(method, url, data=None, token=None, form=False, opener=None):
+    headers = {}
+    body = None
+    if data is not None:
+        if form:
+            body = urllib.parse.urlencode(data).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        else:
+            body = json.dumps(data).encode()
+            headers["Content-Type"] = "application/json"
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    req = urllib.request.Request(url, data=body, headers=headers, method=method)
+    try:
+        resp = (opener or urllib.request.build_opener()).open(req, timeout=60)
+    except urllib.error.HTTPError as e:
+        if e.code >= 400:
+            e.msg = f"{e.msg} ({method} {url}): {e.read().decode(errors='replace')[:500]}"
+        raise
+    with resp:
+        text = resp.read().decode()
+        return resp.status, resp.headers, (json.loads(text) if text and text.lstrip()[:1] in "{[" else text)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+@pytest.fixture(scope="module")
+def program():
+    """The dev stack with an external, FreeIPA-shaped directory, evaluated under mocks."""
+    raw = {**stack_config("dev"), "services": ["freeipa", "keycloak", "postgresql", "redis", "nextcloud"],
+           "identity": {"mode": "external", "url": "ldap://itstack-contract-389ds:3389", "baseDn": SUFFIX,
+                        "bindDn": BIND_DN, "network": DIRECTORY_NETWORK}}
+    return evaluate("dev", raw, {"directoryBindPassword": "contract-bind-pw"})
+
+
+@pytest.fixture(scope="module")
+def platform(program):
+    """389-ds, PostgreSQL and Keycloak containers, configured from the program's recorded inputs."""
+    net = unique("itstack-contract")
+    names = []
+    docker("network", "create", net)
+    docker("network", "create", DIRECTORY_NETWORK, check=False)
+    try:
+        # The site's directory, on the network the program tells Keycloak to join.
+        names.append("itstack-contract-389ds")
+        docker("rm", "-f", "itstack-contract-389ds", check=False)
+        docker("run", "-d", "--name", "itstack-contract-389ds", "--network", DIRECTORY_NETWORK,
+               "-e", "DS_DM_PASSWORD=contract-dm-pw", "-e", f"DS_SUFFIX={SUFFIX}",
+               "-e", f"DS_BIND_DN={BIND_DN}", "-e", "DS_BIND_PASSWORD=contract-bind-pw", local_image("389ds"))
+
+        pg_env = program.container("itstack-dev-postgresql").inputs["envs"]
+        pg = unique("itstack-contract-pg")
+        names.append(pg)
+        docker("run", "-d", "--name", pg, "--network", net, "--network-alias", "itstack-dev-postgresql",
+               *sum((["-e", e] for e in pg_env), []), local_image("postgres"))
+        _wait(lambda: docker("exec", pg, "pg_isready", "-h", "127.0.0.1", check=False).returncode == 0, 120, "postgres")
+        # What pulumi_postgresql would do with the recorded Role, Database and Grant inputs.
+        role = program.named("postgresql:index/role:Role", "postgresql-keycloak-role").inputs
+        db = program.named("postgresql:index/database:Database", "postgresql-keycloak-db").inputs
+        sql = (f"CREATE ROLE {role['name']} LOGIN PASSWORD '{role['password']}' NOSUPERUSER NOCREATEDB NOCREATEROLE;"
+               f"CREATE DATABASE {db['name']} OWNER {db['owner']} ENCODING 'UTF8' TEMPLATE template0;"
+               f"REVOKE ALL ON DATABASE {db['name']} FROM PUBLIC;")
+        for stmt in sql.split(";")[:-1]:
+            docker("exec", pg, "psql", "-v", "ON_ERROR_STOP=1", "-U", "postgres", "-c", stmt)
+
+        kc_env = [e for e in program.container("itstack-dev-keycloak").inputs["envs"] if not e.startswith("KC_HOSTNAME=")]
+        kc = unique("itstack-contract-kc")
+        names.append(kc)
+        with socket.socket() as sock:  # a free loopback port for the admin API
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        base = f"http://127.0.0.1:{port}"
+        docker("create", "--name", kc, "--network", net, "-p", f"127.0.0.1:{port}:8080",
+               "-e", f"KC_HOSTNAME={base}", *sum((["-e", e] for e in kc_env), []), local_image("keycloak"), "start")
+        docker("network", "connect", DIRECTORY_NETWORK, kc)  # as the program's identity.network asks
+        docker("start", kc)
+        _wait(lambda: _health(kc), 300, "keycloak /health/ready")
+        _wait(lambda: docker("exec", "itstack-contract-389ds", "/usr/local/bin/ds-healthcheck", check=False).returncode == 0,
+              180, "389ds")
+        admin_pw = next(e.split("=", 1)[1] for e in kc_env if e.startswith("KC_BOOTSTRAP_ADMIN_PASSWORD="))
+        admin_user = next(e.split("=", 1)[1] for e in kc_env if e.startswith("KC_BOOTSTRAP_ADMIN_USERNAME="))
+        yield {"base": base, "admin_user": admin_user, "admin_password": admin_pw, "kc": kc}
+    finally:
+        for n in names:
+            docker("rm", "-f", "-v", n, check=False)
+        docker("network", "rm", net, check=False)
+        docker("network", "rm", DIRECTORY_NETWORK, check=False)
+
+
+def _wait(ok, seconds, what):
+    deadline = time.time() + seconds
+    while not ok():
+        assert time.time() < deadline, f"{what} not ready after {seconds}s"
+        time.sleep(2)
+
+
+def _health(kc) -> bool:
+    """The program's own Keycloak health check, run in the container."""
+    from components.identity.keycloak import _READY_PROBE
+
+    return docker("exec", kc, "bash", "-c", _READY_PROBE, check=False).returncode == 0
+
+
+@pytest.fixture(scope="module")
+def configured(program, platform):
+    """Apply the recorded Keycloak resources through the admin REST API."""
+    base = platform["base"]
+    _, _, tok = _request("POST", f"{base}/realms/master/protocol/openid-connect/token",
+                         {"grant_type": "password", "client_id": "admin-cli", "username": platform["admin_user"],
+                          "password": platform["admin_password"]}, form=True)
+    token = tok["access_token"]
+    admin = f"{base}/admin/realms"
+
+    realm = program.named("keycloak:index/realm:Realm", "realm").inputs
+    bf = realm["securityDefenses"]["bruteForceDetection"]
+    _request("POST", admin, {"realm": realm["realm"], "enabled": True, "displayName": realm["displayName"],
+                             "passwordPolicy": realm["passwordPolicy"], "sslRequired": realm["sslRequired"],
+                             "bruteForceProtected": True, "failureFactor": bf["maxLoginFailures"],
+                             "waitIncrementSeconds": bf["waitIncrementSeconds"]}, token)
+    r = f"{admin}/{realm['realm']}"
+    _, _, realm_rep = _request("GET", r, token=token)
+
+    fed = program.named("keycloak:ldap/userFederation:UserFederation", "freeipa-federation").inputs
+    _, headers, _ = _request("POST", f"{r}/components", {
+        "name": fed["name"], "providerId": "ldap", "providerType": "org.keycloak.storage.UserStorageProvider",
+        "parentId": realm_rep["id"],
+        "config": {"vendor": [fed["vendor"].lower()], "connectionUrl": [fed["connectionUrl"]],
+                   "bindDn": [fed["bindDn"]], "bindCredential": [fed["bindCredential"]], "authType": ["simple"],
+                   "usersDn": [fed["usersDn"]], "usernameLDAPAttribute": [fed["usernameLdapAttribute"]],
+                   "rdnLDAPAttribute": [fed["rdnLdapAttribute"]], "uuidLDAPAttribute": [fed["uuidLdapAttribute"]],
+                   "userObjectClasses": [", ".join(fed["userObjectClasses"])], "editMode": [fed["editMode"]],
+                   "importEnabled": [str(fed["importEnabled"]).lower()],
+                   "syncRegistrations": [str(fed["syncRegistrations"]).lower()],
+                   "searchScope": ["1" if fed["searchScope"] == "ONE_LEVEL" else "2"],
+                   "trustEmail": [str(fed["trustEmail"]).lower()], "pagination": ["true"], "enabled": ["true"]}},
+        token)
+    fed_id = headers["Location"].rsplit("/", 1)[1]
+
+    gm = program.named("keycloak:ldap/groupMapper:GroupMapper", "freeipa-groups").inputs
+    _, headers, _ = _request("POST", f"{r}/components", {
+        "name": gm["name"], "providerId": "group-ldap-mapper",
+        "providerType": "org.keycloak.storage.ldap.mappers.LDAPStorageMapper", "parentId": fed_id,
+        "config": {"groups.dn": [gm["ldapGroupsDn"]], "group.name.ldap.attribute": [gm["groupNameLdapAttribute"]],
+                   "group.object.classes": [", ".join(gm["groupObjectClasses"])],
+                   "membership.ldap.attribute": [gm["membershipLdapAttribute"]],
+                   "membership.attribute.type": [gm["membershipAttributeType"]],
+                   "membership.user.ldap.attribute": [gm["membershipUserLdapAttribute"]],
+                   "mode": [gm["mode"]], "user.roles.retrieve.strategy": [gm["userRolesRetrieveStrategy"]],
+                   "preserve.group.inheritance": ["false"], "drop.non.existing.groups.during.sync": ["false"],
+                   "groups.path": ["/"], "ignore.missing.groups": ["false"]}}, token)
+    mapper_id = headers["Location"].rsplit("/", 1)[1]
+
+    # The realm's `admins` group exists before the first sync (the program pre-creates it).
+    admins = program.named("keycloak:index/group:Group", "group-admins").inputs
+    _request("POST", f"{r}/groups", {"name": admins["name"]}, token)
+
+    client = program.named("keycloak:openid/client:Client", "oidc-nextcloud").inputs
+    _request("POST", f"{r}/clients", {
+        "clientId": client["clientId"], "protocol": "openid-connect", "publicClient": False,
+        "secret": client["clientSecret"], "standardFlowEnabled": client["standardFlowEnabled"],
+        "implicitFlowEnabled": False, "directAccessGrantsEnabled": client["directAccessGrantsEnabled"],
+        "redirectUris": client["validRedirectUris"], "webOrigins": client.get("webOrigins", [])}, token)
+    _, _, found = _request("GET", f"{r}/clients?clientId={client['clientId']}", token=token)
+    groups_mapper = program.named("keycloak:openid/groupMembershipProtocolMapper:GroupMembershipProtocolMapper",
+                                  "oidc-nextcloud-groups").inputs
+    _request("POST", f"{r}/clients/{found[0]['id']}/protocol-mappers/models", {
+        "name": groups_mapper["name"], "protocol": "openid-connect", "protocolMapper": "oidc-group-membership-mapper",
+        "config": {"claim.name": groups_mapper["claimName"], "full.path": str(groups_mapper["fullPath"]).lower(),
+                   "id.token.claim": "true", "access.token.claim": "true", "userinfo.token.claim": "true"}}, token)
+
+    # A user and a group seeded in the directory, FreeIPA-shaped.
+    docker("exec", "itstack-contract-389ds", "ds-add-user", "alice", "Alice-Secret-2026", "Alice", "Liddell",
+           "alice@it-stack.test", "admins", "developers")
+    _request("POST", f"{r}/user-storage/{fed_id}/sync?action=triggerFullSync", {}, token)
+    _request("POST", f"{r}/user-storage/{fed_id}/mappers/{mapper_id}/sync?direction=fedToKeycloak", {}, token)
+    return {"base": base, "realm": realm["realm"], "client": client, "token": token, "r": r}
+
+
+def test_directory_user_and_group_appear_after_a_sync(configured):
+    r, token = configured["r"], configured["token"]
+    _, _, users = _request("GET", f"{r}/users?username=alice&exact=true", token=token)
+    assert len(users) == 1 and users[0]["email"] == "alice@it-stack.test"
+    assert users[0].get("federationLink"), "alice comes from the LDAP federation"
+    _, _, groups = _request("GET", f"{r}/users/{users[0]['id']}/groups", token=token)
+    assert {"admins", "developers"} <= {g["name"] for g in groups}
+
+
+def _login(configured, username, password):
+    """Authorization-code flow of the program's Nextcloud client, as a browser would do it."""
+    base, realm, client = configured["base"], configured["realm"], configured["client"]
+    redirect = client["validRedirectUris"][0]
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect)
+    query = urllib.parse.urlencode({"client_id": client["clientId"], "response_type": "code", "scope": "openid",
+                                    "redirect_uri": redirect, "state": "s1"})
+    _, _, page = _request("GET", f"{base}/realms/{realm}/protocol/openid-connect/auth?{query}", opener=opener)
+    action = html.unescape(re.search(r'<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"', page).group(1))
+    for cookie in jar:  # Keycloak marks its cookies Secure; the test talks plain HTTP on loopback
+        cookie.secure = False
+    try:
+        _, _, page = _request("POST", action, {"username": username, "password": password}, form=True, opener=opener)
+        return None, page
+    except urllib.error.HTTPError as e:
+        if e.code != 302:
+            raise
+        location = e.headers["Location"]
+    assert location.startswith(redirect), location
+    code = urllib.parse.parse_qs(urllib.parse.urlparse(location).query)["code"][0]
+    _, _, tokens = _request("POST", f"{base}/realms/{realm}/protocol/openid-connect/token",
+                            {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect,
+                             "client_id": client["clientId"], "client_secret": client["clientSecret"]}, form=True)
+    return tokens, None
+
+
+def _claims(jwt: str) -> dict:
+    payload = jwt.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def test_directory_user_signs_in_with_the_group_claim(configured):
+    tokens, _ = _login(configured, "alice", "Alice-Secret-2026")
+    assert tokens is not None, "alice could not sign in"
+    claims = _claims(tokens["id_token"])
+    assert claims["preferred_username"] == "alice"
+    assert claims["aud"] == configured["client"]["clientId"]
+    assert {"admins", "developers"} <= set(claims["groups"])
+
+
+def test_wrong_password_is_refused(configured):
+    tokens, page = _login(configured, "alice", "not-her-password")
+    assert tokens is None and "Invalid username or password" in page
