@@ -8,7 +8,8 @@ mapper, the `admins` group, the Nextcloud OIDC client and its groups mapper) and
 those values with Keycloak's documented admin REST API and psql, as the providers would. Then it
 proves what the e2e lane is for: a directory user and group appear in Keycloak after a sync, the
 user signs in through the authorization-code flow of the program's client and gets a token with
-the group claim, and a wrong password is refused.
+the group claim, FreeIPA's `admins` hold realm-admin, a wrong password is refused, and each
+database role reaches its own database and is refused on another's.
 
 One deviation, stated: KC_HOSTNAME is the loopback URL, since the test has no DNS or TLS for
 sso.<domain>."""
@@ -95,13 +96,8 @@ def platform(program):
                *sum((["-e", e] for e in pg_env), []), local_image("postgres"))
         _wait(lambda: docker("exec", pg, "pg_isready", "-h", "127.0.0.1", check=False).returncode == 0, 120, "postgres")
         # What pulumi_postgresql would do with the recorded Role, Database and Grant inputs.
-        role = program.named("postgresql:index/role:Role", "postgresql-keycloak-role").inputs
-        db = program.named("postgresql:index/database:Database", "postgresql-keycloak-db").inputs
-        sql = (f"CREATE ROLE {role['name']} LOGIN PASSWORD '{role['password']}' NOSUPERUSER NOCREATEDB NOCREATEROLE;"
-               f"CREATE DATABASE {db['name']} OWNER {db['owner']} ENCODING 'UTF8' TEMPLATE template0;"
-               f"REVOKE ALL ON DATABASE {db['name']} FROM PUBLIC;")
-        for stmt in sql.split(";")[:-1]:
-            docker("exec", pg, "psql", "-v", "ON_ERROR_STOP=1", "-U", "postgres", "-c", stmt)
+        for consumer in ("keycloak", "nextcloud"):
+            _apply_database(program, pg, consumer)
 
         kc_env = [e for e in program.container("itstack-dev-keycloak").inputs["envs"] if not e.startswith("KC_HOSTNAME=")]
         kc = unique("itstack-contract-kc")
@@ -119,12 +115,23 @@ def platform(program):
               180, "389ds")
         admin_pw = next(e.split("=", 1)[1] for e in kc_env if e.startswith("KC_BOOTSTRAP_ADMIN_PASSWORD="))
         admin_user = next(e.split("=", 1)[1] for e in kc_env if e.startswith("KC_BOOTSTRAP_ADMIN_USERNAME="))
-        yield {"base": base, "admin_user": admin_user, "admin_password": admin_pw, "kc": kc}
+        yield {"base": base, "admin_user": admin_user, "admin_password": admin_pw, "kc": kc, "pg": pg}
     finally:
         for n in names:
             docker("rm", "-f", "-v", n, check=False)
         docker("network", "rm", net, check=False)
         docker("network", "rm", DIRECTORY_NETWORK, check=False)
+
+
+def _apply_database(program, pg, consumer):
+    role = program.named("postgresql:index/role:Role", f"postgresql-{consumer}-role").inputs
+    db = program.named("postgresql:index/database:Database", f"postgresql-{consumer}-db").inputs
+    grant = program.named("postgresql:index/grant:Grant", f"postgresql-{consumer}-revoke-public").inputs
+    assert grant["role"] == "public" and grant["privileges"] == [] and grant["objectType"] == "database"
+    for stmt in (f"CREATE ROLE {role['name']} LOGIN PASSWORD '{role['password']}' NOSUPERUSER NOCREATEDB NOCREATEROLE",
+                 f"CREATE DATABASE {db['name']} OWNER {db['owner']} ENCODING 'UTF8' TEMPLATE template0",
+                 f"REVOKE ALL ON DATABASE {grant['database']} FROM PUBLIC"):
+        docker("exec", pg, "psql", "-v", "ON_ERROR_STOP=1", "-U", "postgres", "-c", stmt)
 
 
 def _wait(ok, seconds, what):
@@ -192,7 +199,14 @@ def configured(program, platform):
 
     # The realm's `admins` group exists before the first sync (the program pre-creates it).
     admins = program.named("keycloak:index/group:Group", "group-admins").inputs
-    _request("POST", f"{r}/groups", {"name": admins["name"]}, token)
+    _, headers, _ = _request("POST", f"{r}/groups", {"name": admins["name"]}, token)
+    admins_id = headers["Location"].rsplit("/", 1)[1]
+    # GroupRoles: the realm-management client's realm-admin role for that group.
+    grant = program.named("keycloak:index/groupRoles:GroupRoles", "admins-realm-admin").inputs
+    assert grant["roleIds"] == ["role-realm-admin-uuid"]  # the mocked lookup of realm-admin
+    _, _, mgmt = _request("GET", f"{r}/clients?clientId=realm-management", token=token)
+    _, _, role = _request("GET", f"{r}/clients/{mgmt[0]['id']}/roles/realm-admin", token=token)
+    _request("POST", f"{r}/groups/{admins_id}/role-mappings/clients/{mgmt[0]['id']}", [role], token)
 
     client = program.named("keycloak:openid/client:Client", "oidc-nextcloud").inputs
     _request("POST", f"{r}/clients", {
@@ -269,3 +283,27 @@ def test_directory_user_signs_in_with_the_group_claim(configured):
 def test_wrong_password_is_refused(configured):
     tokens, page = _login(configured, "alice", "not-her-password")
     assert tokens is None and "Invalid username or password" in page
+
+
+def test_directory_admins_administer_the_realm(configured):
+    tokens, _ = _login(configured, "alice", "Alice-Secret-2026")
+    access = _claims(tokens["access_token"])
+    assert "realm-admin" in access["resource_access"]["realm-management"]["roles"]
+
+
+def _psql_as(pg, user, password, database):
+    return docker("exec", "-e", f"PGPASSWORD={password}", pg, "psql", "-h", "127.0.0.1", "-U", user, "-d", database,
+                  "-tAc", "select current_user", check=False)
+
+
+def test_each_database_role_reaches_its_own_database_only(program, platform):
+    roles = {c: program.named("postgresql:index/role:Role", f"postgresql-{c}-role").inputs
+             for c in ("keycloak", "nextcloud")}
+    for mine, other in (("keycloak", "nextcloud"), ("nextcloud", "keycloak")):
+        role = roles[mine]
+        ok = _psql_as(platform["pg"], role["name"], role["password"], mine)
+        assert ok.returncode == 0 and ok.stdout.strip() == role["name"], ok.stderr
+        refused = _psql_as(platform["pg"], role["name"], role["password"], other)
+        assert refused.returncode != 0 and "permission denied" in refused.stderr, refused.stderr
+    wrong = _psql_as(platform["pg"], roles["nextcloud"]["name"], "wrong-password", "nextcloud")
+    assert wrong.returncode != 0 and "password authentication failed" in wrong.stderr
