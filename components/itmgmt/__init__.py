@@ -5,7 +5,7 @@ from __future__ import annotations
 from components.itmgmt import glpi as glpi_mod
 from components.itmgmt import snipeit as snipeit_mod
 from components.itmgmt import taiga as taiga_mod
-from components.itmgmt.common import keycloak_backchannel
+from components.itmgmt.common import keycloak_backchannel, saml_sso
 
 
 def _sso_on(platform, service: str) -> bool:
@@ -69,9 +69,7 @@ def deploy_snipeit(platform) -> None:
             role_groups={snipeit_mod.ADMIN_ROLE: snipeit_mod.ADMIN_GROUP,
                          snipeit_mod.USER_ROLE: snipeit_mod.USER_GROUP},
         )
-        realm_url, network = keycloak_backchannel(platform, ctx)
-        sso = snipeit_mod.SnipeItSso(client=client, metadata_url=f"{realm_url}/protocol/saml/descriptor",
-                                     network=network)
+        sso = saml_sso(platform, ctx, client)
         platform.integrations.add("sso", "keycloak", "snipeit", "SAML 2.0 (users pre-provisioned by LDAP sync)",
                                   "login")
     directory = _directory(platform, "snipeit", ctx)
@@ -102,8 +100,7 @@ def deploy_glpi(platform) -> None:
             acs_url=glpi_mod.acs_url(ctx),
             role_groups={glpi_mod.ADMIN_ROLE: glpi_mod.ADMIN_GROUP, glpi_mod.TECH_ROLE: glpi_mod.TECH_GROUP},
         )
-        realm_url, network = keycloak_backchannel(platform, ctx)
-        sso = glpi_mod.GlpiSso(client=client, metadata_url=f"{realm_url}/protocol/saml/descriptor", network=network)
+        sso = saml_sso(platform, ctx, client)
         platform.integrations.add("sso", "keycloak", "glpi", "SAML 2.0 (samlSSO plugin, just-in-time users)",
                                   "login")
     directory = _directory(platform, "glpi", ctx)

@@ -4,6 +4,7 @@
   role, else a pinned constant (roles the catalogue does not list yet, e.g. Taiga's RabbitMQ).
 - `job`: a one-shot container (attach, must_run false) that configures an app after it is
   healthy, the way FreeIPA's bind-account job does; it re-runs whenever its inputs change.
+- `saml_sso`: a SAML client with its IdP metadata URL over the back channel.
 - `keycloak_backchannel`: how a container on a host reaches Keycloak without going through the
   public name (no TLS trust or DNS needed inside the container; KC_HOSTNAME_BACKCHANNEL_DYNAMIC).
 - `files`: the text of a file shipped with this package (configuration scripts and plugins we
@@ -14,10 +15,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Mapping, Sequence
 
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_docker as docker
 
 from components.base import Endpoint, ServiceContext
+from components.identity.keycloak import SamlClient
 
 FILES = Path(__file__).resolve().parent / "files"
 
@@ -34,6 +38,21 @@ HOST_PORTS = {"taiga": 8110, "snipeit": 8120, "glpi": 8130}
 def web_endpoint(ctx: ServiceContext, port: int, role: str = "main") -> Endpoint:
     """The service's web entry; when published, on its own host port (not the container's)."""
     return ctx.endpoint(port, role=role, host_port=HOST_PORTS[ctx.service])
+
+
+@dataclass
+class SamlSso:
+    """A SAML app's Keycloak client, and the IdP metadata as the app's host reaches Keycloak
+    directly (the back channel, for the signing certificate)."""
+
+    client: SamlClient
+    metadata_url: str
+    network: docker.Network | None
+
+
+def saml_sso(platform, ctx: ServiceContext, client: SamlClient) -> SamlSso:
+    realm_url, network = keycloak_backchannel(platform, ctx)
+    return SamlSso(client=client, metadata_url=f"{realm_url}/protocol/saml/descriptor", network=network)
 
 
 def keycloak_backchannel(platform, ctx: ServiceContext) -> tuple[str | None, docker.Network | None]:

@@ -14,7 +14,6 @@ docs) is pinned by version and SHA-256. Its SP entity id is GLPI's url_base + "/
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 import pulumi
 import pulumi_docker as docker
@@ -23,8 +22,7 @@ import pulumi_random as random
 from components.base import ServiceContext, env_list, health
 from components.data.credentials import DatabaseCredentials, SmtpCredentials
 from components.identity.freeipa import Directory
-from components.identity.keycloak import SamlClient
-from components.itmgmt.common import files, web_endpoint, job, merge_env, upload
+from components.itmgmt.common import SamlSso, files, web_endpoint, job, merge_env, upload
 
 HTTP_PORT = 80
 SAMLSSO_VERSION = "1.2.7"
@@ -47,19 +45,12 @@ def acs_url(ctx: ServiceContext) -> str:
     return f"{ctx.url}/marketplace/samlsso/front/acs/{SAML_CONFIG_ID}"
 
 
-@dataclass
-class GlpiSso:
-    client: SamlClient
-    metadata_url: str  # IdP descriptor through the back channel (for the signing certificate)
-    network: docker.Network | None
-
-
 class Glpi(pulumi.ComponentResource):
     def __init__(
         self,
         ctx: ServiceContext,
         database: DatabaseCredentials,
-        sso: GlpiSso | None,
+        sso: SamlSso | None,
         directory: Directory | None,
         smtp: SmtpCredentials | None,
         opts: pulumi.ResourceOptions | None = None,

@@ -14,7 +14,6 @@ could only AUTH as Redis's `default` (admin) user; it keeps cache and sessions i
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
 
 import pulumi
 import pulumi_docker as docker
@@ -23,8 +22,7 @@ import pulumi_random as random
 from components.base import ServiceContext, env_list, health
 from components.data.credentials import DatabaseCredentials, SmtpCredentials
 from components.identity.freeipa import Directory
-from components.identity.keycloak import SamlClient
-from components.itmgmt.common import files, web_endpoint, job, merge_env, upload
+from components.itmgmt.common import SamlSso, files, web_endpoint, job, merge_env, upload
 
 HTTP_PORT = 80
 LOCAL_ADMIN = "itstack-admin"
@@ -46,19 +44,12 @@ def slo_url(ctx: ServiceContext) -> str:
     return f"{ctx.url}/saml/sls"
 
 
-@dataclass
-class SnipeItSso:
-    client: SamlClient
-    metadata_url: str  # IdP descriptor as Snipe-IT's host reaches Keycloak (back channel)
-    network: docker.Network | None
-
-
 class SnipeIt(pulumi.ComponentResource):
     def __init__(
         self,
         ctx: ServiceContext,
         database: DatabaseCredentials,
-        sso: SnipeItSso | None,
+        sso: SamlSso | None,
         directory: Directory | None,
         smtp: SmtpCredentials | None,
         opts: pulumi.ResourceOptions | None = None,
