@@ -89,6 +89,18 @@ class Host(_Model):
     address: str
     # Added to every published port, so a dev machine can keep 80/443/5432 for itself.
     port_offset: int = Field(default=0, alias="portOffset")
+    # The Docker Engine API version the host's daemon speaks. Settings newer than it are left
+    # out: Debian 12's docker.io (20.10) speaks 1.41 and refuses a health check start interval
+    # (API 1.44, Docker 25+).
+    docker_api_version: str = Field(default="1.41", alias="dockerApiVersion")
+    # Whether the engine may run privileged containers with the host cgroup namespace (FreeIPA in
+    # a container needs both; rootless and hardened engines refuse them).
+    privileged_containers: bool = Field(default=True, alias="privilegedContainers")
+
+    @property
+    def api_version(self) -> tuple[int, int]:
+        major, minor = self.docker_api_version.split(".")
+        return int(major), int(minor)
 
 
 class TlsSettings(_Model):
@@ -217,6 +229,9 @@ def load_settings(stack: str, raw: Mapping[str, Any], secrets: Mapping[str, Any]
             _fail(f"hosts[{i}].name", host.name, "a short host name: lower-case letters, digits and hyphens")
         if not re.match(r"^(unix|ssh|tcp)://", host.docker_host):
             _fail(f"hosts[{i}].dockerHost", host.docker_host, "a Docker endpoint unix://…, ssh://user@host or tcp://…")
+        if not re.match(r"^1\.(4[1-9]|[5-9][0-9])$", host.docker_api_version):
+            _fail(f"hosts[{i}].dockerApiVersion", host.docker_api_version,
+                  "a Docker Engine API version from '1.41' (Docker 20.10, Debian 12) up, such as '1.44'")
         if host.port_offset < 0 or host.port_offset > 50000:
             _fail(f"hosts[{i}].portOffset", host.port_offset, "an integer from 0 to 50000")
         if any(o.name == host.name for o in hosts):
@@ -326,6 +341,12 @@ def load_settings(stack: str, raw: Mapping[str, Any], secrets: Mapping[str, Any]
             _fail("directoryBindPassword", None,
                   "a secret set with `pulumi config set --secret itstack:directoryBindPassword …` "
                   "when identity.mode is 'external'")
+    if identity.mode == "container" and "freeipa" in services:
+        ipa_host = next(h for h in hosts if h.name == placement["freeipa"])
+        if not ipa_host.privileged_containers:
+            _fail(f"hosts[{hosts.index(ipa_host)}].privilegedContainers", False,
+                  "true on the host of FreeIPA when identity.mode is 'container' (it needs a privileged "
+                  "container with the host cgroup namespace); or set identity.mode 'external'")
     if not re.match(r"^[a-z0-9][a-z0-9-]*$", identity.realm):
         _fail("identity.realm", identity.realm, "lower-case letters, digits and hyphens")
 

@@ -72,6 +72,19 @@ class HostRuntime:
             )
         return self._networks[tier]
 
+    # Docker Engine API 1.44 (Docker 25) added the health check start interval.
+    START_INTERVAL_API = (1, 44)
+
+    def healthcheck(self, check: docker.ContainerHealthcheckArgs) -> docker.ContainerHealthcheckArgs:
+        """The check as this host's engine accepts it: probed every 2 s during the start period
+        where the engine can (API 1.44+); older engines refuse the setting outright."""
+        if self.host.api_version < self.START_INTERVAL_API:
+            return check
+        return docker.ContainerHealthcheckArgs(
+            tests=check.tests, interval=check.interval, timeout=check.timeout, retries=check.retries,
+            start_period=check.start_period, start_interval="2s",
+        )
+
     def published_port(self, port: int) -> int:
         return port + self.host.port_offset
 
@@ -246,6 +259,7 @@ class ServiceContext:
         networks_advanced += [docker.ContainerNetworksAdvancedArgs(name=n) for n in network_names]
         if healthcheck is None or not healthcheck.tests:
             raise ValueError(f"{self.service}/{role}: every container needs a health check")
+        healthcheck = self.host.healthcheck(healthcheck)
         kwargs = dict(hostname=self.container_name(role), log_opts={"max-size": "20m", "max-file": "3"})
         kwargs.update(extra or {})  # e.g. log_driver/log_opts to ship logs elsewhere
         return docker.Container(
@@ -260,6 +274,9 @@ class ServiceContext:
             wait_timeout=wait_timeout,
             restart="unless-stopped",
             memory=memory_mb or size.memory_mb,
+            # Memory + swap = the memory limit: no swap, the limit means what it says. Left unset,
+            # Docker reads back twice the limit and every preview would show a change.
+            memory_swap=memory_mb or size.memory_mb,
             cpus=str(size.cpus),
             ports=[
                 docker.ContainerPortArgs(internal=c, external=h, ip=self.host.address, protocol=proto)
@@ -279,16 +296,38 @@ class ServiceContext:
         )
 
 
+_DURATION_UNITS = {"h": 3600, "m": 60, "s": 1}
+
+
+def go_duration(text: str) -> str:
+    """A duration in the form Docker reads it back in (Go's time.Duration.String(): "2m0s", not
+    "120s"), so the state matches what the engine reports and the next preview shows no change."""
+    import re
+
+    parts = re.fullmatch(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?", text)
+    if not text or parts is None:
+        raise ValueError(f"duration {text!r}: use whole seconds, minutes or hours such as '30s', '2m', '1h'")
+    seconds = sum(int(v) * _DURATION_UNITS[u] for v, u in zip(parts.groups(), "hms") if v)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes}m{secs}s"
+    if minutes:
+        return f"{minutes}m{secs}s"
+    return f"{secs}s"
+
+
 def health(tests: Sequence[str], *, interval: str = "10s", timeout: str = "5s", retries: int = 12,
            start_period: str = "30s") -> docker.ContainerHealthcheckArgs:
-    """A health check that runs a shell command inside the container."""
+    """A health check: one or more shell commands joined by && (run by Docker as `/bin/sh -c`),
+    or an exec form given whole (["CMD", "bash", "-c", script]) when a script needs a shell
+    of its own, so it is never quoted inside another shell's string."""
     return docker.ContainerHealthcheckArgs(
-        tests=["CMD-SHELL", " && ".join(tests)] if len(tests) > 1 or not tests[0].startswith("CMD") else list(tests),
-        interval=interval,
-        timeout=timeout,
+        tests=list(tests) if tests[0] == "CMD" else ["CMD-SHELL", " && ".join(tests)],
+        interval=go_duration(interval),
+        timeout=go_duration(timeout),
         retries=retries,
-        start_period=start_period,
-        start_interval="2s",
+        start_period=go_duration(start_period),
     )
 
 

@@ -17,3 +17,11 @@ def local_image(name: str) -> str:
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def run_healthcheck(container: str, tests: list[str]) -> bool:
+    """Run a declared Docker health check in a running container exactly as the engine does:
+    CMD-SHELL through `/bin/sh -c`, CMD as an argument vector."""
+    kind, *args = tests
+    argv = {"CMD-SHELL": ["/bin/sh", "-c", *args], "CMD": args}[kind]
+    return docker("exec", container, *argv, check=False).returncode == 0

@@ -11,6 +11,8 @@ from components.data.credentials import DatabaseCredentials
 
 PORT = 5432
 SUPERUSER = "postgres"
+# Databases every cluster has; PUBLIC may connect to them unless revoked.
+MAINTENANCE_DATABASES = ("postgres", "template1")
 
 
 class PostgreSQL(pulumi.ComponentResource):
@@ -51,8 +53,19 @@ class PostgreSQL(pulumi.ComponentResource):
                 ]
             ),
         )
+        self.data_volume = data
+        self._databases: dict[str, tuple] = {}
+        self.provider = self._admin_provider()
+        # PUBLIC may CONNECT to every database by default, the maintenance ones included: only
+        # the superuser may open them, so a consumer's role reaches nothing but its own database.
+        self.maintenance_grants = [self._revoke_public(db) for db in MAINTENANCE_DATABASES]
+        self.register_outputs({"endpoint": f"{self.endpoint.container_name}:{PORT}"})
+
+    # The admin side (roles, databases, grants) goes through the postgresql provider plugin. The
+    # three methods below are its only users, so a lane without that plugin can replace them.
+    def _admin_provider(self) -> pulumi.ProviderResource:
         host, port = self.endpoint.admin_address
-        self.provider = postgresql.Provider(
+        return postgresql.Provider(
             "postgresql-admin",
             host=self.container.name.apply(lambda _: host),  # only once the container is healthy
             port=port,
@@ -65,47 +78,50 @@ class PostgreSQL(pulumi.ComponentResource):
             expected_version="16",
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.data_volume = data
-        self._databases: dict[str, tuple] = {}
-        self.register_outputs({"endpoint": f"{self.endpoint.container_name}:{PORT}"})
+
+    def _revoke_public(self, database: pulumi.Input[str], name: str | None = None) -> pulumi.Resource:
+        """Only the owner (and the superuser) may connect: PUBLIC loses CONNECT and TEMP."""
+        return postgresql.Grant(
+            f"postgresql-{name or database}-revoke-public",
+            database=database,
+            role="public",
+            object_type="database",
+            privileges=[],
+            opts=pulumi.ResourceOptions(parent=self, provider=self.provider),
+        )
+
+    def _consumer_database(self, name: str, password: pulumi.Output[str]) -> pulumi.Resource:
+        """Role `<name>_user` and database `name` it owns; returns what is ready last."""
+        opts = pulumi.ResourceOptions(parent=self, provider=self.provider)
+        role = postgresql.Role(
+            f"postgresql-{name}-role",
+            name=f"{name}_user",
+            login=True,
+            password=password,
+            superuser=False,
+            create_database=False,
+            create_role=False,
+            inherit=True,
+            opts=opts,
+        )
+        db = postgresql.Database(
+            f"postgresql-{name}-db",
+            name=name,
+            owner=role.name,
+            encoding="UTF8",
+            template="template0",
+            opts=opts,
+        )
+        return self._revoke_public(db.name, name)
 
     def database(self, name: str, for_host: HostRuntime) -> DatabaseCredentials:
         """The consumer's own database `name`, owned by role `<name>_user`."""
         if name not in self._databases:
-            opts = pulumi.ResourceOptions(parent=self, provider=self.provider)
             password = random.RandomPassword(
                 f"postgresql-{name}-password", length=32, special=False, opts=pulumi.ResourceOptions(parent=self)
             )
-            role = postgresql.Role(
-                f"postgresql-{name}-role",
-                name=f"{name}_user",
-                login=True,
-                password=password.result,
-                superuser=False,
-                create_database=False,
-                create_role=False,
-                inherit=True,
-                opts=opts,
-            )
-            db = postgresql.Database(
-                f"postgresql-{name}-db",
-                name=name,
-                owner=role.name,
-                encoding="UTF8",
-                template="template0",
-                opts=opts,
-            )
-            # Only the owner may connect: PUBLIC loses the default CONNECT/TEMP privileges.
-            revoke = postgresql.Grant(
-                f"postgresql-{name}-revoke-public",
-                database=db.name,
-                role="public",
-                object_type="database",
-                privileges=[],
-                opts=opts,
-            )
-            self._databases[name] = (role, db, revoke, password)
-        role, db, revoke, password = self._databases[name]
+            self._databases[name] = (self._consumer_database(name, password.result), password)
+        ready, password = self._databases[name]
         host, port = self.endpoint.address_for(for_host)
         return DatabaseCredentials(
             engine="postgresql",
@@ -115,5 +131,5 @@ class PostgreSQL(pulumi.ComponentResource):
             user=f"{name}_user",
             password=pulumi.Output.secret(password.result),
             network=self.endpoint.network_for(for_host),
-            ready=revoke,
+            ready=ready,
         )

@@ -72,6 +72,13 @@ class Keycloak(pulumi.ComponentResource):
         self.container = self._container(ctx, database, directory, heap)
         host, port = self.endpoint.admin_address
         self.admin_url = f"http://{host}:{port}"
+        self._groups: dict[str, keycloak.Group] = {}
+        self._configure_realm(directory)
+        self.register_outputs({"issuer": self.issuer, "realm": self.realm_name, "url": self.public_url})
+
+    def _configure_realm(self, directory: Directory) -> None:
+        """The realm and its directory federation, through the keycloak provider plugin (the only
+        part of this component that needs it)."""
         self.provider = keycloak.Provider(
             "keycloak-admin",
             # The URL comes from the container's output, so the provider is configured only
@@ -162,7 +169,6 @@ class Keycloak(pulumi.ComponentResource):
             drop_non_existing_groups_during_sync=False,
             opts=kopts,
         )
-        self._groups: dict[str, keycloak.Group] = {}
         # FreeIPA's `admins` administer the realm: the group exists in Keycloak before the first
         # LDAP sync, which then fills it with the directory's members (matched by name).
         realm_mgmt = keycloak.openid.get_client_output(
@@ -180,7 +186,6 @@ class Keycloak(pulumi.ComponentResource):
             exhaustive=False,
             opts=kopts,
         )
-        self.register_outputs({"issuer": self.issuer, "realm": self.realm_name, "url": self.public_url})
 
     def _container(self, ctx: ServiceContext, database: DatabaseCredentials, directory: Directory, heap: int):
         return ctx.container(
@@ -209,7 +214,8 @@ class Keycloak(pulumi.ComponentResource):
             endpoints=[self.endpoint],
             networks=[database.network] + ([directory.network] if isinstance(directory.network, docker.Network) else []),
             network_names=[directory.network] if isinstance(directory.network, str) else [],
-            healthcheck=health([f"bash -c '{_READY_PROBE}'"], start_period="120s", interval="5s", retries=60),
+            # Exec form: the probe has quotes of its own, so it must not sit inside another shell's string.
+            healthcheck=health(["CMD", "bash", "-c", _READY_PROBE], start_period="120s", interval="5s", retries=60),
             wait_timeout=600,
             depends_on=[database.ready] + ([directory.ready] if directory.ready else []),
         )

@@ -28,7 +28,7 @@ import urllib.request
 
 import pytest
 
-from dockertools import docker, local_image, unique
+from dockertools import docker, local_image, run_healthcheck, unique
 from harness import evaluate, stack_config
 
 SUFFIX = "dc=it-stack,dc=test"
@@ -110,7 +110,7 @@ def platform(program):
                "-e", f"KC_HOSTNAME={base}", *sum((["-e", e] for e in kc_env), []), local_image("keycloak"), "start")
         docker("network", "connect", DIRECTORY_NETWORK, kc)  # as the program's identity.network asks
         docker("start", kc)
-        _wait(lambda: _health(kc), 300, "keycloak /health/ready")
+        _wait(lambda: _health(program, kc), 300, "keycloak /health/ready")
         _wait(lambda: docker("exec", "itstack-contract-389ds", "/usr/local/bin/ds-healthcheck", check=False).returncode == 0,
               180, "389ds")
         admin_pw = next(e.split("=", 1)[1] for e in kc_env if e.startswith("KC_BOOTSTRAP_ADMIN_PASSWORD="))
@@ -141,11 +141,9 @@ def _wait(ok, seconds, what):
         time.sleep(2)
 
 
-def _health(kc) -> bool:
-    """The program's own Keycloak health check, run in the container."""
-    from components.identity.keycloak import _READY_PROBE
-
-    return docker("exec", kc, "bash", "-c", _READY_PROBE, check=False).returncode == 0
+def _health(program, kc) -> bool:
+    """The program's own Keycloak health check, run in the container the way Docker runs it."""
+    return run_healthcheck(kc, program.container("itstack-dev-keycloak").inputs["healthcheck"]["tests"])
 
 
 @pytest.fixture(scope="module")
