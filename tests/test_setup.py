@@ -45,15 +45,15 @@ def sandbox(tmp_path):
     return project, fake, env
 
 
-def _fake_apt(fake: Path, install_cmd: str | None) -> None:
-    """apt-get that logs its arguments; `install` either fails like an unknown package or
-    creates `install_cmd` in the fake bin dir."""
-    ok = f'printf "#!/bin/sh\\necho Lua 5.4\\n" > "{fake}/{install_cmd}"; chmod +x "{fake}/{install_cmd}"'
+def _fake_apt(fake: Path, works: bool) -> None:
+    """apt-get that logs its arguments; `install -y -qq <pkg>` either fails like an unknown
+    package or puts a command named <pkg> into the fake bin dir."""
+    ok = f'printf "#!/bin/sh\\n" > "{fake}/$4"; chmod +x "{fake}/$4"'
     fail = 'echo "E: Unable to locate package $4" >&2; exit 100'
     _exe(fake / "apt-get", f"""#!/bin/sh
 echo "apt-get $*" >> "$LOG"
 case "$1" in update) exit 0 ;; esac
-{ok if install_cmd else fail}
+{ok if works else fail}
 """)
 
 
@@ -77,7 +77,7 @@ def _run(project: Path, script: str, env: dict) -> subprocess.CompletedProcess:
 def test_test_deps_stops_with_the_reason_when_apt_get_fails(sandbox):
     project, fake, env = sandbox
     _fake_python(project / ".venv" / "bin" / "python")
-    _fake_apt(fake, None)
+    _fake_apt(fake, False)
     out = _run(project, "test-deps", env)
     assert out.returncode != 0
     assert "ready" not in out.stdout
@@ -90,11 +90,12 @@ def test_test_deps_stops_with_the_reason_when_apt_get_fails(sandbox):
 def test_test_deps_installs_lua_and_goes_on_when_apt_get_works(sandbox):
     project, fake, env = sandbox
     _fake_python(project / ".venv" / "bin" / "python")
-    _fake_apt(fake, "lua5.4")
+    _fake_apt(fake, True)
     out = _run(project, "test-deps", env)
     assert out.returncode == 0, out.stderr
     assert "test deps ready" in out.stdout
-    assert (fake / "lua5.4").exists()
+    calls = Path(env["LOG"]).read_text()
+    assert "apt-get install -y -qq lua5.4" in calls and "apt-get install -y -qq shellcheck" in calls
     # requirements-dev.txt went into the venv, once: a second run installs nothing.
     assert Path(env["LOG"]).read_text().count("-r requirements-dev.txt") == 1
     assert _run(project, "test-deps", env).returncode == 0
@@ -104,7 +105,7 @@ def test_test_deps_installs_lua_and_goes_on_when_apt_get_works(sandbox):
 def test_test_deps_stops_when_pip_fails(sandbox):
     project, fake, env = sandbox
     _fake_python(project / ".venv" / "bin" / "python", pip_rc=1)
-    _fake_apt(fake, "lua5.4")
+    _fake_apt(fake, True)
     out = _run(project, "test-deps", env)
     assert out.returncode != 0 and "ready" not in out.stdout
     assert "pip could not install requirements-dev.txt" in out.stderr
@@ -114,7 +115,7 @@ def test_test_deps_stops_when_pip_fails(sandbox):
 def test_setup_stops_when_the_venv_package_cannot_be_installed(sandbox):
     project, fake, env = sandbox
     py = _fake_python(fake / "python3", ensurepip=False)
-    _fake_apt(fake, None)
+    _fake_apt(fake, False)
     out = _run(project, "setup", {**env, "PYTHON": str(py)})
     assert out.returncode != 0 and "ready" not in out.stdout
     assert "could not install python3-venv" in out.stderr
@@ -124,7 +125,7 @@ def test_setup_stops_when_the_venv_package_cannot_be_installed(sandbox):
 def test_setup_stops_when_pip_fails_and_installs_only_runtime_requirements(sandbox):
     project, fake, env = sandbox
     py = _fake_python(fake / "python3", pip_rc=1)
-    _fake_apt(fake, None)
+    _fake_apt(fake, False)
     out = _run(project, "setup", {**env, "PYTHON": str(py)})
     assert out.returncode != 0 and "ready" not in out.stdout
     assert "No matching distribution" in out.stderr and "pip could not install requirements.txt" in out.stderr
@@ -136,7 +137,7 @@ def test_setup_stops_when_pip_fails_and_installs_only_runtime_requirements(sandb
 def test_setup_needs_no_lua(sandbox):
     project, fake, env = sandbox
     py = _fake_python(fake / "python3")
-    _fake_apt(fake, None)  # would fail if setup tried to install anything
+    _fake_apt(fake, False)  # would fail if setup tried to install anything
     out = _run(project, "setup", {**env, "PYTHON": str(py)})
     assert out.returncode == 0, out.stderr
     assert "python env ready" in out.stdout
