@@ -2,17 +2,27 @@
 
 Every key lives in the `itstack:` namespace of Pulumi.<stack>.yaml and is declared with a
 type and description in Pulumi.yaml. `load_settings` turns the raw values into a `Settings`
-object or raises `ConfigError`, whose message names the key, the value given and what is
-allowed. Nothing is half-created because of a typo: __main__.py calls this first.
+object or raises `ConfigError`, which lists every problem of the run, one line each, naming the
+key, the value given and what is allowed. Nothing is half-created because of a typo:
+__main__.py calls this first.
+
+Raw values are checked by hand, not by pydantic: its coercions (true taken as 1, "2" as 2) and
+its wording ("Input should be a valid dictionary…") are not what a user should meet. The
+pydantic models are the typed result, built from values already checked.
 """
 from __future__ import annotations
 
+import ipaddress
+import math
 import re
-from typing import Any, Literal, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, Mapping, NamedTuple, Sequence
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from components.catalog import ITSTACK_ADDRESSES, ITSTACK_HOSTS, SERVICE_NAMES, SERVICES
+from components.catalog import ITSTACK_ADDRESSES, ITSTACK_HOSTS, PUBLISHED_PORTS, SERVICE_NAMES, SERVICES
+from integrations.registry import KINDS as INTEGRATION_KINDS
 
 NAMESPACE = "itstack"
 
@@ -32,25 +42,112 @@ KNOWN_KEYS = (
     "directoryBindPassword",
 )
 
+HOST_FIELDS = ("name", "dockerHost", "address", "portOffset", "dockerApiVersion", "privilegedContainers")
+TLS_FIELDS = ("mode", "acmeEmail", "acmeCaServer")
+IDENTITY_FIELDS = ("mode", "url", "baseDn", "bindDn", "network", "realm")
+# Fields that describe an external directory: meaningless (and silently unused) in container mode.
+EXTERNAL_IDENTITY_FIELDS = ("url", "baseDn", "bindDn", "network")
+SIZE_FIELDS = ("memoryMb", "cpus")
+
+MAX_PORT_OFFSET = 50000
+MIN_MEMORY_MB = 64
+# Caps that catch a slip of the keyboard (an extra zero, MB for KB) before Docker or the kernel
+# does: larger than any IT-Stack server, far below what would be a typo.
+MAX_MEMORY_MB = 131072  # 128 GiB
+MAX_CPUS = 64
+
+
+class _Hidden:
+    """Stands in for a secret value in messages."""
+
+    def __repr__(self) -> str:
+        return "<secret, not shown>"
+
+
+SECRET_NOT_SHOWN = _Hidden()
+
+
+class Problem(NamedTuple):
+    key: str
+    value: Any
+    allowed: str
+
+    def __str__(self) -> str:
+        return f"config key '{NAMESPACE}:{self.key}': got {self.value!r}; allowed: {self.allowed}"
+
 
 class ConfigError(ValueError):
-    """A stack configuration value is not allowed. The message is meant for a human."""
+    """Stack configuration values that are not allowed; the message is meant for a human.
 
-    def __init__(self, key: str, value: Any, allowed: str):
-        self.key = key
-        self.value = value
-        self.allowed = allowed
-        super().__init__(f"config key '{NAMESPACE}:{key}': got {value!r}; allowed: {allowed}")
+    `problems` holds every problem found in one run; `key`, `value` and `allowed` are the first
+    one's. The message has one line per problem."""
+
+    def __init__(self, key: str | None = None, value: Any = None, allowed: str | None = None, *,
+                 problems: Sequence[Problem] = ()):
+        self.problems = list(problems) or [Problem(key, value, allowed)]
+        self.key, self.value, self.allowed = self.problems[0]
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    @property
+    def keys(self) -> list[str]:
+        return [p.key for p in self.problems]
+
+
+class _Problems:
+    """Collects problems so one run reports all of them."""
+
+    def __init__(self):
+        self.items: list[Problem] = []
+
+    def add(self, key: str, value: Any, allowed: str) -> None:
+        self.items.append(Problem(key, value, allowed))
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise ConfigError(problems=self.items)
 
 
 _DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _HOST_NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+_DNS_LABEL_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+_API_VERSION_RE = re.compile(r"^1\.(4[1-9]|[5-9][0-9])$")
 # repository[:tag][@sha256:<64 hex>]; the registry part may carry a port.
 _IMAGE_RE = re.compile(
     r"^(?P<repository>[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)"
     r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
     r"(?:@(?P<digest>sha256:[a-f0-9]{64}))?$"
 )
+_EMAIL_RE = re.compile(r"^[^@\s]+@[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$", re.I)
+_DN_RE = re.compile(r"^[A-Za-z][A-Za-z0-9-]*=[^,=\s][^,=]*(,[A-Za-z][A-Za-z0-9-]*=[^,=\s][^,=]*)*$")
+# Docker's own rule for network names.
+_NETWORK_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$")
+# The realm name is in every URL and entity id: keep it to what needs no escaping anywhere.
+_REALM_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,34}[a-z0-9])?$")
+_INTEGRATION_RE = re.compile(r"^(?P<kind>[a-z-]+):(?P<source>[a-z0-9-]+)->(?P<target>[a-z0-9-]+)$")
+
+
+def _is_int(value: Any) -> bool:
+    # bool is an int in Python: `portOffset: true` must not mean 1.
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return (_is_int(value) or isinstance(value, float)) and math.isfinite(value)
+
+
+def _is_hostname(text: str) -> bool:
+    labels = text.rstrip(".").split(".")
+    return len(text) <= 253 and all(_DNS_LABEL_RE.match(label) for label in labels) \
+        and not labels[-1].isdigit()
+
+
+def _is_host(text: str) -> bool:
+    """A DNS name or an IP literal."""
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        return _is_hostname(text)
 
 
 class _Model(BaseModel):
@@ -126,6 +223,41 @@ class Size(_Model):
     cpus: float
 
 
+@dataclass(frozen=True)
+class PlannedPort:
+    """A port a service will claim on a host's address (after the host's portOffset)."""
+
+    service: str
+    role: str
+    host: str
+    address: str
+    port: int
+    protocol: str
+    # Claimed by the component but bound by no container (see catalog.HostPort.claim_only).
+    claim_only: bool = False
+
+    @property
+    def owner(self) -> str:
+        return f"{self.service}/{self.role}"
+
+
+def planned_ports(hosts: Sequence[Host], placement: Mapping[str, str], services: Sequence[str],
+                  identity_mode: str) -> list[PlannedPort]:
+    """Every host port the program will claim, from the catalogue's published-port table."""
+    by_name = {h.name: h for h in hosts}
+    multi_host = len(hosts) > 1
+    out = []
+    for svc in services:
+        if svc == "freeipa" and identity_mode != "container":
+            continue  # an external directory: nothing of FreeIPA runs here
+        host = by_name[placement[svc]]
+        for hp in PUBLISHED_PORTS.get(svc, ()):
+            if hp.always or multi_host:
+                out.append(PlannedPort(svc, hp.role, host.name, host.address, hp.port + host.port_offset,
+                                       hp.protocol, hp.claim_only))
+    return out
+
+
 class Settings(_Model):
     stack: str
     domain: str
@@ -165,38 +297,8 @@ class Settings(_Model):
             return self.identity.base_dn
         return ",".join(f"dc={part}" for part in self.domain.split("."))
 
-
-def _fail(key: str, value: Any, allowed: str):
-    raise ConfigError(key, value, allowed)
-
-
-def _as_list(key: str, value: Any) -> list:
-    if not isinstance(value, list):
-        _fail(key, value, "a list")
-    return value
-
-
-def _as_mapping(key: str, value: Any) -> Mapping:
-    if not isinstance(value, Mapping):
-        _fail(key, value, "a mapping")
-    return value
-
-
-def _model(key: str, cls, value: Any):
-    """Build a pydantic model, turning its first error into a ConfigError naming the key."""
-    try:
-        return cls.model_validate(value)
-    except ValidationError as e:
-        err = e.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        sub = f"{key}.{where}" if where else key
-        given = err.get("input", value)
-        allowed = err["msg"]
-        if err["type"] == "extra_forbidden":
-            allowed = f"one of {sorted(f.alias or n for n, f in cls.model_fields.items())}"
-        elif err["type"] == "literal_error":
-            allowed = err["msg"].replace("Input should be ", "one of ")
-        raise ConfigError(sub, given, allowed) from None
+    def published_ports(self) -> list[PlannedPort]:
+        return planned_ports(self.hosts, self.placement, self.services, self.identity.mode)
 
 
 def _default_hosts(stack: str) -> list[dict]:
@@ -207,60 +309,197 @@ def _default_hosts(stack: str) -> list[dict]:
     return [{"name": "local", "dockerHost": "unix:///var/run/docker.sock", "address": "127.0.0.1"}]
 
 
-def load_settings(stack: str, raw: Mapping[str, Any], secrets: Mapping[str, Any] | None = None) -> Settings:
-    """Validate the raw `itstack:` config of a stack. `raw` maps key -> decoded value."""
-    secrets = secrets or {}
-    for key in raw:
-        if key not in KNOWN_KEYS:
-            _fail(key, raw[key], f"a known key: {', '.join(KNOWN_KEYS)}")
+# --- hosts ------------------------------------------------------------------------------------
+_DOCKER_HOST_ALLOWED = "a Docker endpoint unix:///path/to/docker.sock, ssh://[user@]host[:port] or tcp://host:port"
 
-    domain = raw.get("domain")
-    if not isinstance(domain, str) or not _DOMAIN_RE.match(domain):
-        _fail("domain", domain, "a lower-case DNS domain such as 'it-stack.lab' (letters, digits, hyphens, dots)")
 
-    # Hosts.
-    hosts_raw = _as_list("hosts", raw.get("hosts", _default_hosts(stack)))
-    if not hosts_raw:
-        _fail("hosts", hosts_raw, "at least one host")
-    hosts: list[Host] = []
-    for i, h in enumerate(hosts_raw):
-        host = _model(f"hosts[{i}]", Host, h)
-        if not _HOST_NAME_RE.match(host.name):
-            _fail(f"hosts[{i}].name", host.name, "a short host name: lower-case letters, digits and hyphens")
-        if not re.match(r"^(unix|ssh|tcp)://", host.docker_host):
-            _fail(f"hosts[{i}].dockerHost", host.docker_host, "a Docker endpoint unix://…, ssh://user@host or tcp://…")
-        if not re.match(r"^1\.(4[1-9]|[5-9][0-9])$", host.docker_api_version):
-            _fail(f"hosts[{i}].dockerApiVersion", host.docker_api_version,
-                  "a Docker Engine API version from '1.41' (Docker 20.10, Debian 12) up, such as '1.44'")
-        if host.port_offset < 0 or host.port_offset > 50000:
-            _fail(f"hosts[{i}].portOffset", host.port_offset, "an integer from 0 to 50000")
-        if any(o.name == host.name for o in hosts):
-            _fail(f"hosts[{i}].name", host.name, "a name not used by another host")
-        hosts.append(host)
-    host_names = [h.name for h in hosts]
+def _docker_endpoint(p: _Problems, key: str, text: Any) -> tuple | None:
+    """Checks a dockerHost URL; returns what identifies the engine (for duplicate checks)."""
+    def bad(reason: str, shown: Any = text) -> None:
+        p.add(key, shown, f"{_DOCKER_HOST_ALLOWED} ({reason})")
 
-    # Services.
+    if not isinstance(text, str):
+        return bad("a string")
+    if re.search(r"\s", text):
+        return bad("no spaces")
+    u = urlsplit(text)
+    if u.scheme not in ("unix", "ssh", "tcp"):
+        return bad("scheme unix, ssh or tcp")
+    if u.password is not None:
+        # Never echo it: the value carries a password.
+        return bad("no password in the URL: use an ssh key or TLS certificates", SECRET_NOT_SHOWN)
+    if u.query or u.fragment:
+        return bad("no query or fragment")
+    if u.scheme == "unix":
+        if u.netloc or not u.path.startswith("/") or u.path.endswith("/"):
+            return bad("a socket path after unix:// with three slashes")
+        return ("unix", u.path)
+    try:
+        port = u.port
+    except ValueError:
+        return bad("a port from 1 to 65535")
+    if not u.hostname or not _is_host(u.hostname):
+        return bad("a host name or IP address after the scheme")
+    if port is not None and not 1 <= port <= 65535:
+        return bad("a port from 1 to 65535")
+    if u.path not in ("", "/"):
+        return bad("no path after the host")
+    if u.scheme == "tcp" and port is None:
+        return bad("tcp:// needs the engine's port, 2376 with TLS")
+    return (u.scheme, u.hostname.lower().rstrip("."), port)
+
+
+def _address(p: _Problems, key: str, text: Any) -> bool:
+    allowed = ("the host's IPv4 address, such as 10.0.50.12: published ports bind to it (Docker binds to "
+               "an IP, not a name) and other hosts and the Pulumi engine connect to it")
+    if not isinstance(text, str):
+        p.add(key, text, allowed)
+        return False
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        p.add(key, text, allowed)
+        return False
+    if ip.version != 4:
+        # Consumers are given host:port strings and URLs, which an IPv6 literal would break.
+        p.add(key, text, allowed + "; IPv6 is not supported yet")
+        return False
+    if ip.is_unspecified or ip.is_multicast or ip == ipaddress.ip_address("255.255.255.255"):
+        p.add(key, text, allowed + "; not 0.0.0.0, a broadcast or a multicast address")
+        return False
+    return True
+
+
+def _check_host(p: _Problems, i: int, h: Any) -> Host | None:
+    key = f"hosts[{i}]"
+    if not isinstance(h, Mapping):
+        p.add(key, h, f"a mapping with the host fields {', '.join(HOST_FIELDS)}")
+        return None
+    start = len(p.items)
+    for f in h:
+        if f not in HOST_FIELDS:
+            p.add(f"{key}.{f}", h[f], f"one of the host fields: {', '.join(HOST_FIELDS)}")
+    for f in ("name", "dockerHost", "address"):
+        if f not in h:
+            p.add(f"{key}.{f}", None, "a value: every host needs name, dockerHost and address")
+    if "name" in h and not (isinstance(h["name"], str) and _HOST_NAME_RE.match(h["name"])):
+        p.add(f"{key}.name", h["name"], "a short host name: lower-case letters, digits and hyphens")
+    if "dockerHost" in h:
+        _docker_endpoint(p, f"{key}.dockerHost", h["dockerHost"])
+    if "address" in h:
+        _address(p, f"{key}.address", h["address"])
+    offset = h.get("portOffset", 0)
+    if not _is_int(offset) or not 0 <= offset <= MAX_PORT_OFFSET:
+        p.add(f"{key}.portOffset", offset,
+              f"a whole number from 0 to {MAX_PORT_OFFSET}, added to every published port (true/false is not a number)")
+    version = h.get("dockerApiVersion", "1.41")
+    if isinstance(version, float):
+        # YAML reads 1.50 as the number 1.5: a version must be quoted.
+        p.add(f"{key}.dockerApiVersion", version, "a quoted string such as '1.44': YAML reads an unquoted 1.50 as 1.5")
+    elif not (isinstance(version, str) and _API_VERSION_RE.match(version)):
+        p.add(f"{key}.dockerApiVersion", version,
+              "a Docker Engine API version from '1.41' (Docker 20.10, Debian 12) up, such as '1.44'")
+    privileged = h.get("privilegedContainers", True)
+    if not isinstance(privileged, bool):
+        p.add(f"{key}.privilegedContainers", privileged, "true or false")
+    if len(p.items) > start:
+        return None
+    return Host.model_validate(dict(h))
+
+
+def _check_hosts(p: _Problems, stack: str, raw: Mapping) -> list[Host] | None:
+    hosts_raw = raw.get("hosts", _default_hosts(stack))
+    if not isinstance(hosts_raw, list) or not hosts_raw:
+        p.add("hosts", hosts_raw, f"a list of at least one host, each a mapping with {', '.join(HOST_FIELDS)}")
+        return None
+    start = len(p.items)
+    checked = [_check_host(p, i, h) for i, h in enumerate(hosts_raw)]
+    hosts = [h for h in checked if h is not None]
+    seen_names: dict[str, int] = {}
+    seen_engines: dict[tuple, int] = {}
+    for i, h in enumerate(checked):
+        if h is None:
+            continue
+        if h.name in seen_names:
+            p.add(f"hosts[{i}].name", h.name, f"a name not used by another host (hosts[{seen_names[h.name]}] has it)")
+        seen_names.setdefault(h.name, i)
+        engine = _docker_endpoint(_Problems(), "", h.docker_host)
+        if engine in seen_engines:
+            # Each host gets its own networks with the stack's names: on one engine they collide.
+            j = seen_engines[engine]
+            p.add(f"hosts[{i}].dockerHost", h.docker_host,
+                  f"a Docker engine no other host uses: hosts[{j}] ({checked[j].name}) already deploys to it")
+        seen_engines.setdefault(engine, i)
+    loopback = [i for i, h in enumerate(checked) if h and ipaddress.ip_address(h.address).is_loopback]
+    if len(hosts) > 1 and loopback and len(loopback) < len(hosts):
+        for i in loopback:
+            p.add(f"hosts[{i}].address", checked[i].address,
+                  "an address the other hosts can reach: a loopback address is each machine's own")
+    return hosts if len(p.items) == start else None
+
+
+# --- services, placement ----------------------------------------------------------------------
+def _check_services(p: _Problems, raw: Mapping) -> list[str] | None:
     services_raw = raw.get("services", list(SERVICE_NAMES))
-    services = _as_list("services", services_raw)
-    for s in services:
-        if s not in SERVICES:
-            _fail("services", s, f"one of {', '.join(SERVICE_NAMES)}")
-    if len(set(services)) != len(services):
-        _fail("services", services, "each service at most once")
-    for s in services:
-        for dep in SERVICES[s].requires:
-            if dep not in services:
-                _fail("services", services, f"'{s}' requires '{dep}': enable '{dep}' too, or disable '{s}'")
+    if not isinstance(services_raw, list) or not services_raw:
+        p.add("services", services_raw, f"a list of at least one service name: {', '.join(SERVICE_NAMES)}")
+        return None
+    start = len(p.items)
+    names = []
+    for s in services_raw:
+        if not isinstance(s, str):
+            p.add("services", s, f"service names as strings, one of {', '.join(SERVICE_NAMES)}")
+        elif s not in SERVICES:
+            p.add("services", s, f"one of {', '.join(SERVICE_NAMES)}")
+        else:
+            names.append(s)
+    dupes = sorted({s for s in names if names.count(s) > 1})
+    if dupes:
+        p.add("services", services_raw, f"each service at most once ({', '.join(dupes)} repeated)")
+    for s in SERVICE_NAMES:
+        if s in names:
+            for dep in SERVICES[s].requires:
+                if dep not in names:
+                    p.add("services", services_raw, f"'{s}' requires '{dep}': enable '{dep}' too, or disable '{s}'")
+    if len(p.items) > start:
+        return None
     # Keep catalogue order so outputs and resources are listed the same way every run.
-    services = [s for s in SERVICE_NAMES if s in services]
+    return [s for s in SERVICE_NAMES if s in names]
 
-    # Placement: one host -> everything there; several -> the 8-server layout unless told otherwise.
-    placement_raw = dict(_as_mapping("placement", raw.get("placement", {})))
+
+def _for_service(p: _Problems, key: str, svc: Any, value: Any, services: list[str] | None,
+                 identity_mode: str | None, what: str) -> bool:
+    """A per-service entry (placement, images, sizes) names a service that this stack runs."""
+    if svc not in SERVICES:
+        p.add(key, value, f"{what} for a known service: {', '.join(SERVICE_NAMES)}")
+        return False
+    if services is not None and svc not in services:
+        p.add(key, value, f"{what} only for an enabled service: '{svc}' is not in itstack:services, "
+                          f"so this would be ignored; remove it or enable '{svc}'")
+        return False
+    if svc == "freeipa" and identity_mode == "external":
+        p.add(key, value, f"no {what} for FreeIPA when identity.mode is 'external': no FreeIPA container runs, "
+                          "so this would be ignored")
+        return False
+    return True
+
+
+def _check_placement(p: _Problems, raw: Mapping, hosts: list[Host] | None, services: list[str] | None,
+                     identity_mode: str | None) -> dict[str, str] | None:
+    placement_raw = raw.get("placement", {})
+    if not isinstance(placement_raw, Mapping):
+        p.add("placement", placement_raw, "a mapping of service name to host name")
+        return None
+    start = len(p.items)
+    host_names = [h.name for h in hosts] if hosts is not None else None
     for svc, host in placement_raw.items():
-        if svc not in SERVICES:
-            _fail(f"placement.{svc}", host, f"placement for a known service: {', '.join(SERVICE_NAMES)}")
-        if host not in host_names:
-            _fail(f"placement.{svc}", host, f"a host listed in itstack:hosts: {', '.join(host_names)}")
+        key = f"placement.{svc}"
+        if not _for_service(p, key, svc, host, services, identity_mode, "placement"):
+            continue
+        if host_names is not None and host not in host_names:
+            p.add(key, host, f"a host listed in itstack:hosts: {', '.join(host_names)}")
+    if hosts is None or services is None or len(p.items) > start:
+        return None
     placement: dict[str, str] = {}
     for svc in services:
         if svc in placement_raw:
@@ -269,100 +508,300 @@ def load_settings(stack: str, raw: Mapping[str, Any], secrets: Mapping[str, Any]
             placement[svc] = hosts[0].name
         else:
             default = SERVICES[svc].default_host
+            if svc == "freeipa" and identity_mode == "external" and default not in host_names:
+                placement[svc] = hosts[0].name  # nothing of FreeIPA runs here: any host will do
+                continue
             if default not in host_names:
-                _fail(
-                    f"placement.{svc}",
-                    None,
-                    f"a host for '{svc}': its default host '{default}' is not in itstack:hosts "
-                    f"({', '.join(host_names)}); add it or set itstack:placement.{svc}",
-                )
+                p.add(f"placement.{svc}", None,
+                      f"a host for '{svc}': its default host '{default}' is not in itstack:hosts "
+                      f"({', '.join(host_names)}); add it or set itstack:placement.{svc}")
             placement[svc] = default
+    return placement if len(p.items) == start else None
 
-    # Images: catalogue defaults, overridden per service and role.
-    images_raw = _as_mapping("images", raw.get("images", {}))
-    require_digests = raw.get("requireImageDigests", True)
-    if not isinstance(require_digests, bool):
-        _fail("requireImageDigests", require_digests, "true or false")
-    images: dict[str, dict[str, ImageRef]] = {}
+
+# --- images, sizes ----------------------------------------------------------------------------
+def _check_images(p: _Problems, raw: Mapping, services: list[str] | None, identity_mode: str | None,
+                  require_digests: bool) -> dict[str, dict[str, ImageRef]]:
+    images_raw = raw.get("images", {})
+    if not isinstance(images_raw, Mapping):
+        p.add("images", images_raw, "a mapping of service name to an image, or to {role: image}")
+        return {}
+    overrides: dict[str, dict] = {}
     for svc, override in images_raw.items():
-        if svc not in SERVICES:
-            _fail(f"images.{svc}", override, f"images for a known service: {', '.join(SERVICE_NAMES)}")
+        if not _for_service(p, f"images.{svc}", svc, override, services, identity_mode, "images"):
+            continue
         roles = SERVICES[svc].images
         if isinstance(override, str):
             if len(roles) != 1:
-                _fail(f"images.{svc}", override, f"a mapping of role to image; roles: {', '.join(roles)}")
+                p.add(f"images.{svc}", override, f"a mapping of role to image; roles: {', '.join(roles)}")
+                continue
             override = {"main": override}
-        for role in _as_mapping(f"images.{svc}", override):
+        if not isinstance(override, Mapping):
+            p.add(f"images.{svc}", override, "an image 'repository:tag[@sha256:…]' or a mapping of role to image")
+            continue
+        for role in override:
             if role not in roles:
-                _fail(f"images.{svc}.{role}", override[role], f"a role of {svc}: {', '.join(roles)}")
-    for svc in services:
+                p.add(f"images.{svc}.{role}", override[role], f"a role of {svc}: {', '.join(roles)}")
+        overrides[svc] = override
+    images: dict[str, dict[str, ImageRef]] = {}
+    for svc in services or ():
         images[svc] = {}
-        override = images_raw.get(svc, {})
-        if isinstance(override, str):
-            override = {"main": override}
+        override = overrides.get(svc, {})
         for role, default in SERVICES[svc].images.items():
             key = f"images.{svc}" + ("" if role == "main" else f".{role}")
-            ref = ImageRef.parse(key, override.get(role, default))
+            try:
+                ref = ImageRef.parse(key, override.get(role, default))
+            except ConfigError as e:
+                p.items.extend(e.problems)
+                continue
             if require_digests and not ref.digest:
-                _fail(key, ref.ref, "an image pinned by digest ('repository:tag@sha256:…'), "
+                p.add(key, ref.ref, "an image pinned by digest ('repository:tag@sha256:…'), "
                                     "because itstack:requireImageDigests is true")
             images[svc][role] = ref
+    return images
 
-    # Sizes.
-    sizes_raw = _as_mapping("sizes", raw.get("sizes", {}))
+
+def _check_sizes(p: _Problems, raw: Mapping, services: list[str] | None,
+                 identity_mode: str | None) -> dict[str, Size]:
+    sizes_raw = raw.get("sizes", {})
+    if not isinstance(sizes_raw, Mapping):
+        p.add("sizes", sizes_raw, "a mapping of service name to {memoryMb, cpus}")
+        return {}
+    given: dict[str, Mapping] = {}
+    for svc, entry in sizes_raw.items():
+        key = f"sizes.{svc}"
+        if not _for_service(p, key, svc, entry, services, identity_mode, "sizes"):
+            continue
+        if not isinstance(entry, Mapping):
+            p.add(key, entry, "a mapping {memoryMb, cpus}")
+            continue
+        for f in entry:
+            if f not in SIZE_FIELDS:
+                p.add(f"{key}.{f}", entry[f], f"one of {', '.join(SIZE_FIELDS)}")
+        given[svc] = entry
     sizes: dict[str, Size] = {}
-    for svc in sizes_raw:
-        if svc not in SERVICES:
-            _fail(f"sizes.{svc}", sizes_raw[svc], f"sizes for a known service: {', '.join(SERVICE_NAMES)}")
-    for svc in services:
+    for svc in services or ():
         d = SERVICES[svc].size
-        merged = {"memoryMb": d.memory_mb, "cpus": d.cpus, **_as_mapping(f"sizes.{svc}", sizes_raw.get(svc, {}))}
-        size = _model(f"sizes.{svc}", Size, merged)
-        if size.memory_mb < 64:
-            _fail(f"sizes.{svc}.memoryMb", size.memory_mb, "an integer of at least 64 (MiB)")
-        if size.cpus <= 0:
-            _fail(f"sizes.{svc}.cpus", size.cpus, "a number greater than 0")
-        sizes[svc] = size
+        entry = given.get(svc, {})
+        mem, cpus = entry.get("memoryMb", d.memory_mb), entry.get("cpus", d.cpus)
+        ok = True
+        if not _is_int(mem) or not MIN_MEMORY_MB <= mem <= MAX_MEMORY_MB:
+            p.add(f"sizes.{svc}.memoryMb", mem,
+                  f"a whole number of MiB from {MIN_MEMORY_MB} to {MAX_MEMORY_MB} ({MAX_MEMORY_MB // 1024} GiB)")
+            ok = False
+        if not _is_number(cpus) or not 0 < cpus <= MAX_CPUS:
+            p.add(f"sizes.{svc}.cpus", cpus, f"a number of CPUs greater than 0 and at most {MAX_CPUS}, such as 1.5")
+            ok = False
+        if ok:
+            sizes[svc] = Size(memory_mb=mem, cpus=float(cpus))
+    return sizes
 
-    tls = _model("tls", TlsSettings, raw.get("tls", {"mode": "acme"} if stack == "prod" else {}))
-    if tls.mode == "acme" and not (tls.acme_email and "@" in tls.acme_email):
-        _fail("tls.acmeEmail", tls.acme_email, "an e-mail address for the ACME account when tls.mode is 'acme'")
 
-    identity = _model("identity", IdentitySettings, raw.get("identity", {}))
-    bind_password = None
-    if identity.mode == "external":
-        for field, value in (("url", identity.url), ("baseDn", identity.base_dn), ("bindDn", identity.bind_dn)):
-            if not value:
-                _fail(f"identity.{field}", value, "a value when identity.mode is 'external'")
-        if not re.match(r"^ldaps?://[^/\s]+$", identity.url):
-            _fail("identity.url", identity.url, "an LDAP URL ldap://host[:port] or ldaps://host[:port]")
-        bind_password = secrets.get("directoryBindPassword")
+# --- tls, identity ----------------------------------------------------------------------------
+def _unknown_fields(p: _Problems, key: str, value: Mapping, fields: Sequence[str]) -> None:
+    for f in value:
+        if f not in fields:
+            p.add(f"{key}.{f}", value[f], f"one of {', '.join(fields)}")
+
+
+def _check_tls(p: _Problems, stack: str, raw: Mapping) -> TlsSettings | None:
+    tls_raw = raw.get("tls", {"mode": "acme"} if stack == "prod" else {})
+    if not isinstance(tls_raw, Mapping):
+        p.add("tls", tls_raw, "a mapping {mode: self-signed | acme, acmeEmail, acmeCaServer}")
+        return None
+    start = len(p.items)
+    _unknown_fields(p, "tls", tls_raw, TLS_FIELDS)
+    mode = tls_raw.get("mode", "self-signed")
+    if mode not in ("self-signed", "acme"):
+        p.add("tls.mode", mode, "'self-signed' or 'acme'")
+    elif mode == "acme":
+        email = tls_raw.get("acmeEmail")
+        if not (isinstance(email, str) and _EMAIL_RE.match(email)):
+            p.add("tls.acmeEmail", email, "an e-mail address for the ACME account when tls.mode is 'acme'")
+        server = tls_raw.get("acmeCaServer", TlsSettings.model_fields["acme_ca_server"].default)
+        u = urlsplit(server) if isinstance(server, str) and not re.search(r"\s", server) else None
+        if u is None or u.scheme != "https" or not u.hostname or not _is_host(u.hostname):
+            p.add("tls.acmeCaServer", server,
+                  "the https:// URL of an ACME directory, such as https://acme-v02.api.letsencrypt.org/directory")
+    else:
+        for f in ("acmeEmail", "acmeCaServer"):
+            if f in tls_raw:
+                p.add(f"tls.{f}", tls_raw[f], "only when tls.mode is 'acme' (with 'self-signed' it would be ignored)")
+    if len(p.items) > start:
+        return None
+    return TlsSettings.model_validate(dict(tls_raw))
+
+
+def _check_identity(p: _Problems, raw: Mapping, secrets: Mapping) -> IdentitySettings | None:
+    ident = raw.get("identity", {})
+    if not isinstance(ident, Mapping):
+        p.add("identity", ident, f"a mapping with {', '.join(IDENTITY_FIELDS)}")
+        return None
+    start = len(p.items)
+    _unknown_fields(p, "identity", ident, IDENTITY_FIELDS)
+    mode = ident.get("mode", "container")
+    realm = ident.get("realm", "it-stack")
+    if not (isinstance(realm, str) and _REALM_RE.match(realm)) or realm == "master":
+        p.add("identity.realm", realm, "a realm name of 1-36 lower-case letters, digits and hyphens, not "
+                                       "'master' (Keycloak's own administration realm)")
+    bind_password = secrets.get("directoryBindPassword")
+    if mode not in ("container", "external"):
+        p.add("identity.mode", mode, "'container' (FreeIPA runs here) or 'external' (an existing directory)")
+    elif mode == "container":
+        for f in EXTERNAL_IDENTITY_FIELDS:
+            if f in ident:
+                p.add(f"identity.{f}", ident[f], "only when identity.mode is 'external'; with 'container' "
+                                                  "FreeIPA runs here and this would be ignored")
+        if bind_password is not None:
+            p.add("directoryBindPassword", SECRET_NOT_SHOWN,
+                  "no value unless identity.mode is 'external' (it would be ignored)")
+    else:
+        url = ident.get("url")
+        if not url:
+            p.add("identity.url", url, "a value when identity.mode is 'external'")
+        else:
+            u = urlsplit(url) if isinstance(url, str) and not re.search(r"\s", url) else None
+            try:
+                port_ok = u is not None and (u.port is None or 1 <= u.port <= 65535)
+            except ValueError:
+                port_ok = False
+            if not (u and u.scheme in ("ldap", "ldaps") and u.hostname and _is_host(u.hostname) and port_ok
+                    and u.path in ("", "/") and not u.query and u.password is None):
+                p.add("identity.url", url, "an LDAP URL ldap://host[:port] or ldaps://host[:port]")
+        for f in ("baseDn", "bindDn"):
+            dn = ident.get(f)
+            if not dn:
+                p.add(f"identity.{f}", dn, "a value when identity.mode is 'external'")
+            elif not (isinstance(dn, str) and _DN_RE.match(dn)):
+                p.add(f"identity.{f}", dn, "an LDAP DN such as 'dc=example,dc=com' (attribute=value, comma separated)")
+        network = ident.get("network")
+        if network is not None and not (isinstance(network, str) and _NETWORK_RE.match(network)):
+            p.add("identity.network", network,
+                  "a Docker network name: letters, digits, '_', '.', '-', starting with a letter or digit")
         if bind_password is None:
-            _fail("directoryBindPassword", None,
+            p.add("directoryBindPassword", None,
                   "a secret set with `pulumi config set --secret itstack:directoryBindPassword …` "
                   "when identity.mode is 'external'")
-    if identity.mode == "container" and "freeipa" in services:
-        ipa_host = next(h for h in hosts if h.name == placement["freeipa"])
-        if not ipa_host.privileged_containers:
-            _fail(f"hosts[{hosts.index(ipa_host)}].privilegedContainers", False,
-                  "true on the host of FreeIPA when identity.mode is 'container' (it needs a privileged "
-                  "container with the host cgroup namespace); or set identity.mode 'external'")
-    if not re.match(r"^[a-z0-9][a-z0-9-]*$", identity.realm):
-        _fail("identity.realm", identity.realm, "lower-case letters, digits and hyphens")
+    if len(p.items) > start:
+        return None
+    return IdentitySettings.model_validate(dict(ident))
 
-    integ = _as_mapping("integrations", raw.get("integrations", {}))
+
+# --- integrations, switches -------------------------------------------------------------------
+def _check_integrations(p: _Problems, raw: Mapping) -> frozenset[str]:
+    integ = raw.get("integrations", {})
+    if not isinstance(integ, Mapping):
+        p.add("integrations", integ, "a mapping {disabled: [integration ids]}")
+        return frozenset()
     for k in integ:
         if k != "disabled":
-            _fail(f"integrations.{k}", integ[k], "only 'disabled': a list of integration ids such as 'sso:keycloak->nextcloud'")
-    disabled = _as_list("integrations.disabled", integ.get("disabled", []))
+            p.add(f"integrations.{k}", integ[k],
+                  "only 'disabled': a list of integration ids such as 'sso:keycloak->nextcloud'")
+    disabled = integ.get("disabled", [])
+    if not isinstance(disabled, list):
+        p.add("integrations.disabled", disabled, "a list of integration ids such as 'sso:keycloak->nextcloud'")
+        return frozenset()
+    ok = []
     for d in disabled:
-        if not isinstance(d, str) or not re.match(r"^[a-z-]+:[a-z0-9-]+->[a-z0-9-]+$", d):
-            _fail("integrations.disabled", d, "integration ids of the form '<kind>:<from>-><to>'")
+        m = _INTEGRATION_RE.match(d) if isinstance(d, str) else None
+        if not m:
+            p.add("integrations.disabled", d, "integration ids of the form '<kind>:<from>-><to>'")
+        elif m["kind"] not in INTEGRATION_KINDS:
+            p.add("integrations.disabled", d, f"an integration kind of {', '.join(INTEGRATION_KINDS)}")
+        elif m["source"] not in SERVICES or m["target"] not in SERVICES:
+            p.add("integrations.disabled", d, f"service names on both sides: {', '.join(SERVICE_NAMES)}")
+        else:
+            ok.append(d)
+    return frozenset(ok)
 
-    protect = raw.get("protectData", True)
-    if not isinstance(protect, bool):
-        _fail("protectData", protect, "true or false")
 
+def _check_bool(p: _Problems, raw: Mapping, key: str, default: bool) -> bool:
+    value = raw.get(key, default)
+    if not isinstance(value, bool):
+        p.add(key, value, "true or false")
+        return default
+    return value
+
+
+# --- cross-field: host ports ------------------------------------------------------------------
+def _check_ports(p: _Problems, hosts: list[Host], placement: dict[str, str], services: list[str],
+                 identity_mode: str) -> None:
+    index = {h.name: i for i, h in enumerate(hosts)}
+    planned = planned_ports(hosts, placement, services, identity_mode)
+    # Beyond 65535 after the offset: one problem per host, naming the largest.
+    for h in hosts:
+        over = [pp for pp in planned if pp.host == h.name and pp.port > 65535]
+        if over:
+            worst = max(over, key=lambda pp: pp.port)
+            base = worst.port - h.port_offset
+            p.add(f"hosts[{index[h.name]}].portOffset", h.port_offset,
+                  f"an offset that keeps every published port at most 65535: {worst.owner} publishes "
+                  f"{worst.protocol} {base}, which becomes {worst.port}; at most {65535 - base} on this host")
+    # Two claims of one (address, port, protocol): the first in catalogue order keeps it.
+    first: dict[tuple[str, int, str], PlannedPort] = {}
+    clashes: dict[tuple[str, str, str, str], list[str]] = {}  # (service, host) twice -> ports
+    for pp in planned:
+        k = (pp.address, pp.port, pp.protocol)
+        if k not in first:
+            first[k] = pp
+        elif first[k].service != pp.service:
+            pair = (first[k].service, first[k].host, pp.service, pp.host)
+            clashes.setdefault(pair, []).append(f"{pp.protocol} {pp.port}")
+    for (a_svc, a_host, b_svc, b_host), ports in clashes.items():
+        shown = ", ".join(ports[:4]) + (f" and {len(ports) - 4} more" if len(ports) > 4 else "")
+        address = hosts[index[b_host]].address
+        if a_host == b_host:
+            p.add(f"placement.{b_svc}", b_host,
+                  f"a host where {b_svc}'s ports are free: {a_svc} already publishes {shown} on "
+                  f"{a_host} ({address}); place one of them on another host")
+        else:
+            p.add(f"hosts[{index[b_host]}].address", address,
+                  f"an address no other host publishes the same ports on: {a_svc} on {a_host} and "
+                  f"{b_svc} on {b_host} both publish {shown} on {address}; give the hosts their own "
+                  f"addresses or different portOffsets, or place one service elsewhere")
+
+
+# --- the whole configuration ------------------------------------------------------------------
+def load_settings(stack: str, raw: Mapping[str, Any], secrets: Mapping[str, Any] | None = None) -> Settings:
+    """Validate the raw `itstack:` config of a stack. `raw` maps key -> decoded value.
+
+    Raises ConfigError listing every problem found. Checks that need other values (placement
+    needs hosts, ports need placement) run once those values are valid, so one fix never
+    uncovers an error that was there all along in the same key."""
+    secrets = secrets or {}
+    p = _Problems()
+    for key in raw:
+        if key not in KNOWN_KEYS:
+            p.add(key, raw[key], f"a known key: {', '.join(KNOWN_KEYS)}")
+
+    domain = raw.get("domain")
+    if not isinstance(domain, str) or not _DOMAIN_RE.match(domain):
+        p.add("domain", domain, "a lower-case DNS domain such as 'it-stack.lab' (letters, digits, hyphens, dots)")
+
+    hosts = _check_hosts(p, stack, raw)
+    services = _check_services(p, raw)
+    identity = _check_identity(p, raw, secrets)
+    # The mode decides which per-service entries count, even when another identity field is wrong.
+    ident_raw = raw.get("identity", {})
+    identity_mode = identity.mode if identity else ident_raw.get("mode") if isinstance(ident_raw, Mapping) else None
+    placement = _check_placement(p, raw, hosts, services, identity_mode)
+    require_digests = _check_bool(p, raw, "requireImageDigests", True)
+    images = _check_images(p, raw, services, identity_mode, require_digests)
+    sizes = _check_sizes(p, raw, services, identity_mode)
+    tls = _check_tls(p, stack, raw)
+    disabled = _check_integrations(p, raw)
+    protect = _check_bool(p, raw, "protectData", True)
+
+    if hosts is not None and placement is not None and services is not None and identity is not None:
+        _check_ports(p, hosts, placement, services, identity.mode)
+        if identity.mode == "container" and "freeipa" in services:
+            i, ipa_host = next((i, h) for i, h in enumerate(hosts) if h.name == placement["freeipa"])
+            if not ipa_host.privileged_containers:
+                p.add(f"hosts[{i}].privilegedContainers", False,
+                      "true on the host of FreeIPA when identity.mode is 'container' (it needs a privileged "
+                      "container with the host cgroup namespace); or set identity.mode 'external'")
+
+    p.raise_if_any()
     return Settings(
         stack=stack,
         domain=domain,
@@ -375,8 +814,8 @@ def load_settings(stack: str, raw: Mapping[str, Any], secrets: Mapping[str, Any]
         identity=identity,
         protect_data=protect,
         require_image_digests=require_digests,
-        directory_bind_password=bind_password,
-        disabled_integrations=frozenset(disabled),
+        directory_bind_password=secrets.get("directoryBindPassword") if identity.mode == "external" else None,
+        disabled_integrations=disabled,
     )
 
 
@@ -404,13 +843,14 @@ def read_pulumi_config() -> Settings:
             continue
         raw[key] = value
     secrets = {}
+    early: list[Problem] = []
     bind = cfg.get_secret("directoryBindPassword") if cfg.get("directoryBindPassword") else None
     if bind is not None:
         from pulumi.runtime.config import is_config_secret
 
         if not is_config_secret(f"{NAMESPACE}:directoryBindPassword"):
-            raise ConfigError("directoryBindPassword", "<plain text, not shown>",
-                              "a secret: `pulumi config set --secret itstack:directoryBindPassword …`")
+            early.append(Problem("directoryBindPassword", SECRET_NOT_SHOWN,
+                                 "a secret: `pulumi config set --secret itstack:directoryBindPassword …`"))
         secrets["directoryBindPassword"] = bind
     # Unknown keys in our namespace are typos: find them in the whole stack config.
     from pulumi.runtime.config import CONFIG, get_config_env
@@ -419,4 +859,10 @@ def read_pulumi_config() -> Settings:
         ns, _, key = full_key.partition(":")
         if ns == NAMESPACE and key not in KNOWN_KEYS:
             raw[key] = cfg.get(key)
-    return load_settings(pulumi.get_stack(), raw, secrets)
+    try:
+        settings = load_settings(pulumi.get_stack(), raw, secrets)
+    except ConfigError as e:
+        raise ConfigError(problems=early + e.problems) from None
+    if early:
+        raise ConfigError(problems=early)
+    return settings

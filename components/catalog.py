@@ -169,3 +169,60 @@ ITSTACK_ADDRESSES = {
     "lab-biz1": "10.0.50.17",
     "lab-mgmt1": "10.0.50.18",
 }
+
+
+@dataclass(frozen=True)
+class HostPort:
+    """A port a service binds on its host's address, as written before the host's portOffset.
+
+    settings.py checks these per host address before any resource exists (two services, or two
+    hosts sharing an address, never claim one port; no port beyond 65535 after the offset);
+    components/base.py `HostRuntime.claim_port` stays as the last-resort assertion. A unit test
+    (tests/test_settings.py) holds this table against what the components publish under mocks.
+    """
+
+    port: int
+    protocol: str = "tcp"
+    role: str = "main"
+    # True: published on every stack (the engine's providers or outside clients connect there).
+    # False: only on a multi-host stack, where every endpoint is reached by its host's address.
+    always: bool = False
+    # Claimed on the host by the component although no container binds it (the endpoint only
+    # names a backend container); kept here so settings refuses what claim_port would refuse.
+    claim_only: bool = False
+
+
+def _ports(*ports: HostPort) -> tuple[HostPort, ...]:
+    return tuple(ports)
+
+
+_RTP = tuple(HostPort(p, "udp", always=True) for p in range(18000, 18020))  # FreePBX's RTP range
+
+PUBLISHED_PORTS: dict[str, tuple[HostPort, ...]] = {
+    "freeipa": _ports(HostPort(389)),  # only when FreeIPA runs here (identity.mode 'container')
+    "keycloak": _ports(HostPort(8080, always=True)),
+    "postgresql": _ports(HostPort(5432, always=True)),
+    "mariadb": _ports(HostPort(3306, always=True)),
+    "redis": _ports(HostPort(6379)),
+    "elasticsearch": _ports(HostPort(9200)),
+    "nextcloud": _ports(HostPort(80)),
+    "mattermost": _ports(HostPort(8065, always=True)),
+    "jitsi": _ports(HostPort(10000, "udp", role="jvb", always=True), HostPort(8280, role="web")),
+    "iredmail": _ports(*(HostPort(p, always=True) for p in (25, 587, 465, 143, 993)), HostPort(8081)),
+    "zammad": _ports(HostPort(8088, role="nginx")),
+    "freepbx": _ports(HostPort(5060, "udp", always=True), HostPort(5060, always=True), *_RTP, HostPort(80)),
+    "suitecrm": _ports(HostPort(8080)),
+    "odoo": _ports(HostPort(8069)),
+    "openkm": _ports(HostPort(8380)),
+    "taiga": _ports(HostPort(8000, role="back", claim_only=True), HostPort(8110, role="front")),
+    "snipeit": _ports(HostPort(8120)),
+    "glpi": _ports(HostPort(8130)),
+    "traefik": _ports(HostPort(80, always=True), HostPort(443, always=True)),
+    "zabbix": _ports(HostPort(8090, role="web", always=True), HostPort(10051, role="server"),
+                     HostPort(10050, role="agent")),
+    "graylog": _ports(
+        HostPort(9000, always=True), HostPort(12201, always=True), HostPort(1514, always=True),
+        HostPort(12201, "udp", always=True), HostPort(1514, "udp", always=True),
+        HostPort(27017, role="mongodb", claim_only=True), HostPort(9200, role="opensearch", claim_only=True),
+    ),
+}
