@@ -11,6 +11,7 @@ from typing import Callable
 
 import pulumi
 
+import contract
 from components.base import HostRuntime, Route, ServiceContext
 from components.catalog import SERVICES
 from components.data.elasticsearch import Elasticsearch
@@ -23,7 +24,7 @@ from components.infrastructure.traefik import Traefik
 from integrations.registry import Integrations
 from settings import Settings
 
-CONTRACT_VERSION = "1.0.0"
+CONTRACT_VERSION = contract.VERSION  # the one schema: contract/__init__.py
 
 
 @dataclass
@@ -136,43 +137,45 @@ def build(settings: Settings) -> Platform:
 
 
 def export_contract(p: Platform) -> None:
-    """Stack outputs for other teams (docs/outputs.md). Credentials only as secrets."""
+    """Stack outputs for other teams: contract.export() allows only the keys of the schema in
+    contract/__init__.py (docs/outputs.md is generated from it) and makes its secrets secret."""
     s = p.settings
-    pulumi.export("contract_version", CONTRACT_VERSION)
-    pulumi.export("domain", s.domain)
-    pulumi.export("services", list(s.services))
-    pulumi.export("placement", dict(s.placement))
-    pulumi.export("urls", {r.service: f"https://{r.fqdn}" for r in p.routes})
-    pulumi.export("integrations", p.integrations.applied())
-    pulumi.export(
-        "unpinned_images",
-        sorted(f"{svc}/{role}: {ref.ref}" for svc, roles in s.images.items() for role, ref in roles.items() if not ref.digest),
-    )
+    out = {
+        "contract_version": contract.VERSION,
+        "domain": s.domain,
+        "services": list(s.services),
+        "placement": dict(s.placement),
+        "urls": {r.service: f"https://{r.fqdn}" for r in p.routes},
+        "integrations": p.integrations.applied(),
+        "unpinned_images": sorted(f"{svc}/{role}: {ref.ref}" for svc, roles in s.images.items()
+                                  for role, ref in roles.items() if not ref.digest),
+    }
     if p.keycloak:
-        pulumi.export("identity", {**p.outputs["keycloak"], "admin_url": p.keycloak.admin_url})
-        pulumi.export("keycloak_admin_password", p.keycloak.admin_password.result)  # secret
+        out["identity"] = {**p.outputs["keycloak"], "admin_url": p.keycloak.admin_url}
+        out["keycloak_admin_password"] = p.keycloak.admin_password.result
     if p.freeipa:
         d = p.freeipa.directory
-        pulumi.export("directory", {"ldap_url": d.ldap_url, "base_dn": d.base_dn, "users_dn": d.users_dn,
-                                    "groups_dn": d.groups_dn, "bind_dn": d.bind_dn, "mode": s.identity.mode})
+        out["directory"] = {"ldap_url": d.ldap_url, "base_dn": d.base_dn, "users_dn": d.users_dn,
+                            "groups_dn": d.groups_dn, "bind_dn": d.bind_dn, "mode": s.identity.mode}
     databases = {}
     if p.postgres:
         host, port = p.postgres.endpoint.admin_address
         databases["postgresql"] = {"host": host, "port": port, "engine": "postgresql"}
-        pulumi.export("postgresql_admin_password", p.postgres.admin_password.result)
+        out["postgresql_admin_password"] = p.postgres.admin_password.result
     if p.mariadb:
         host, port = p.mariadb.endpoint.admin_address
         databases["mariadb"] = {"host": host, "port": port, "engine": "mariadb"}
-        pulumi.export("mariadb_root_password", p.mariadb.root_password.result)
-    pulumi.export("database_endpoints", databases)
+        out["mariadb_root_password"] = p.mariadb.root_password.result
+    out["database_endpoints"] = databases
     if p.traefik:
-        pulumi.export("edge", {"http_port": p.traefik.http_port, "https_port": p.traefik.https_port,
-                               "tls_mode": s.tls.mode, "dashboard_url": f"https://proxy.{s.domain}"})
-        pulumi.export("traefik_dashboard_password", p.traefik.dashboard_password.result)
+        out["edge"] = {"http_port": p.traefik.http_port, "https_port": p.traefik.https_port,
+                       "tls_mode": s.tls.mode, "dashboard_url": f"https://proxy.{s.domain}"}
+        out["traefik_dashboard_password"] = p.traefik.dashboard_password.result
         if p.traefik.ca_cert_pem is not None:
-            pulumi.export("tls_ca_certificate", p.traefik.ca_cert_pem)
-    pulumi.export("apps", {k: v for k, v in p.outputs.items() if k != "keycloak"})
-    # Break-glass local administrators of the apps that have one (secrets).
-    admins = {name: c.admin_password.result for name, c in p.components.items()
-              if name not in ("keycloak", "postgresql", "redis", "freeipa") and hasattr(c, "admin_password")}
-    pulumi.export("app_admin_passwords", pulumi.Output.secret(admins))
+            out["tls_ca_certificate"] = p.traefik.ca_cert_pem
+    out["apps"] = {k: v for k, v in p.outputs.items() if k != "keycloak"}
+    # Break-glass local administrators of the apps that have one.
+    out["app_admin_passwords"] = {name: c.admin_password.result for name, c in p.components.items()
+                                  if name not in ("keycloak", "postgresql", "redis", "freeipa")
+                                  and hasattr(c, "admin_password")}
+    contract.export(out)
