@@ -5,6 +5,11 @@ it. Creating that account at deploy time, with a random password, means no stran
 first SSO login) can claim the server. A small typed client does create/read/diff/update/delete
 over the v4 API: POST /api/v4/users (first account, no token needed), POST /api/v4/users/login,
 PUT /api/v4/users/{id}/password, DELETE /api/v4/users/{id} (deactivates).
+
+Where and how a resource connects (url, admin user and password) is part of `diff`, so state
+always holds the values that reach the server now. `read` and `delete` raise when the server
+cannot be reached or refuses the login: a refresh must not call a resource fine, nor a destroy
+call it gone, without having asked the server.
 """
 from __future__ import annotations
 
@@ -20,6 +25,15 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, Resou
 
 class MattermostError(RuntimeError):
     pass
+
+
+class MattermostAuthError(MattermostError):
+    """The server refused the login (wrong user or password, or the account is deactivated)."""
+
+
+def _unreachable(url: str, err: Exception, what: str) -> MattermostError:
+    return MattermostError(f"{what}: cannot reach Mattermost at {url}: {err}; if the server and its data are "
+                           "gone for good, drop the resource with `pulumi state delete <urn>`")
 
 
 @dataclass
@@ -55,11 +69,26 @@ class MattermostClient:
         return body
 
     def login(self, username: str, password: str) -> tuple[str, dict] | None:
+        """A session token and the user, or None when the server refuses these credentials.
+        Any other failure (a server error) raises: it says nothing about the credentials."""
         status, headers, body = self._call("POST", "/api/v4/users/login", {"login_id": username, "password": password})
-        if status != 200:
+        if status in (400, 401, 403):
             return None
+        if status != 200:
+            raise MattermostError(f"logging in as {username}: HTTP {status}: {body}")
         token = headers.get("Token") or headers.get("token")
         return token, body
+
+    def session(self, username: str, password: str, what: str) -> tuple[str, dict]:
+        """Log in or raise: for calls that must not go on without the server's answer."""
+        try:
+            session = self.login(username, password)
+        except (urllib.error.URLError, OSError) as e:
+            raise _unreachable(self.base_url, e, what) from None
+        if session is None:
+            raise MattermostAuthError(f"{what}: Mattermost at {self.base_url} refused the login of {username} "
+                                      "(password changed outside Pulumi, or the account deactivated?)")
+        return session
 
     def set_password(self, user_id: str, token: str, old: str, new: str) -> None:
         status, _, body = self._call(
@@ -90,33 +119,28 @@ class MattermostAdminProvider(ResourceProvider):
         return CreateResult(user["id"], {**props, "user_id": user["id"]})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        try:
-            ok = MattermostClient(props["url"]).login(props["username"], props["password"]) is not None
-        except (urllib.error.URLError, OSError):
-            return ReadResult(id_, props)  # unreachable: keep what we know
-        return ReadResult(id_ if ok else None, props)
+        # The account is there when its password still logs in; a refused login raises
+        # (a deactivated account is refused too), so refresh never calls it fine unasked.
+        MattermostClient(props["url"]).session(props["username"], props["password"], f"reading {props['username']}")
+        return ReadResult(id_, props)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         replaces = [k for k in ("username", "email") if olds.get(k) != news.get(k)]
-        changes = bool(replaces) or olds.get("password") != news.get("password")
+        # `url` is where the provider connects: a new one is an update that records it.
+        changes = bool(replaces) or any(olds.get(k) != news.get(k) for k in ("password", "url"))
         return DiffResult(changes=changes, replaces=replaces, delete_before_replace=True)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         client = MattermostClient(news["url"])
-        session = client.login(olds["username"], olds["password"])
-        if session is None:
-            raise MattermostError(f"cannot log in as {olds['username']} to change its password")
-        client.set_password(id_, session[0], olds["password"], news["password"])
+        token, _ = client.session(olds["username"], olds["password"], f"updating {olds['username']}")
+        if olds.get("password") != news["password"]:
+            client.set_password(id_, token, olds["password"], news["password"])
         return UpdateResult({**news, "user_id": id_})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        try:
-            client = MattermostClient(props["url"])
-            session = client.login(props["username"], props["password"])
-        except (urllib.error.URLError, OSError):
-            return  # the server is gone with its data: nothing to undo
-        if session is not None:
-            client.deactivate(id_, session[0])
+        client = MattermostClient(props["url"])
+        token, _ = client.session(props["username"], props["password"], f"deleting {props['username']}")
+        client.deactivate(id_, token)
 
 
 class MattermostAdmin(Resource):
@@ -140,12 +164,10 @@ TEAM_NAME = "itstack"
 TEAM_DISPLAY_NAME = "IT-Stack"
 
 
-def _session(props: dict[str, Any]) -> tuple[MattermostClient, str]:
+def _session(props: dict[str, Any], what: str = "signing in") -> tuple[MattermostClient, str]:
     client = MattermostClient(props["url"])
-    session = client.login(props["admin_user"], props["admin_password"])
-    if session is None:
-        raise MattermostError(f"cannot log in to {props['url']} as {props['admin_user']}")
-    return client, session[0]
+    token, _ = client.session(props["admin_user"], props["admin_password"], what)
+    return client, token
 
 
 def _ensure_team(client: MattermostClient, token: str) -> str:
@@ -187,26 +209,29 @@ class MattermostWebhookProvider(ResourceProvider):
                                          "hook_url": f"{props['public_url']}/hooks/{body['id']}"})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        try:
-            client, token = _session(props)
-        except (MattermostError, urllib.error.URLError, OSError):
-            return ReadResult(id_, props)
-        status, _, _ = client._call("GET", f"/api/v4/hooks/incoming/{id_}", token=token)
-        return ReadResult(id_ if status == 200 else None, props)
+        client, token = _session(props, f"reading webhook {props['name']}")
+        status, _, body = client._call("GET", f"/api/v4/hooks/incoming/{id_}", token=token)
+        if status == 404:
+            return ReadResult(None, props)  # deleted behind our back: `up` recreates it
+        if status != 200:
+            raise MattermostError(f"reading webhook {props['name']}: HTTP {status}: {body}")
+        return ReadResult(id_, props)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         replaces = [k for k in ("name", "channel", "public_url") if olds.get(k) != news.get(k)]
-        return DiffResult(changes=bool(replaces), replaces=replaces, delete_before_replace=True)
+        # Where and as whom the provider connects: an update that records the new values.
+        connection = any(olds.get(k) != news.get(k) for k in ("url", "admin_user", "admin_password"))
+        return DiffResult(changes=bool(replaces) or connection, replaces=replaces, delete_before_replace=True)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        _session(news, f"updating webhook {news['name']}")  # the new connection works before state records it
         return UpdateResult({**news, "hook_id": olds.get("hook_id"), "hook_url": olds.get("hook_url")})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        try:
-            client, token = _session(props)
-        except (MattermostError, urllib.error.URLError, OSError):
-            return
-        client._call("DELETE", f"/api/v4/hooks/incoming/{id_}", token=token)
+        client, token = _session(props, f"deleting webhook {props['name']}")
+        status, _, body = client._call("DELETE", f"/api/v4/hooks/incoming/{id_}", token=token)
+        if status not in (200, 404):
+            raise MattermostError(f"deleting webhook {props['name']}: HTTP {status}: {body}")
 
 
 class MattermostWebhook(Resource):

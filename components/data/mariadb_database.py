@@ -3,6 +3,11 @@
 There is no MariaDB provider plugin we can build offline, so this small typed client does
 create, read, diff, update and delete over the MariaDB wire protocol (PyMySQL). Grants are
 limited to the consumer's own database: the user can see no other.
+
+Where and how the provider connects (admin host, port, user, password) is part of `diff`: a
+change is an update that stores the new values, so `refresh` and `destroy` never reach for a
+stale address or password kept in state. A failed login is an error in every method, never
+"nothing there": a delete that cannot log in must not report the database gone.
 """
 from __future__ import annotations
 
@@ -15,17 +20,32 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, Resou
 _IDENT = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
 
+# Fields that say where and how the provider connects, not what it manages.
+CONNECTION_FIELDS = ("admin_host", "admin_port", "admin_user", "admin_password")
+
+
+class MariaDbAdminError(RuntimeError):
+    """The provider could not reach or log in to the server (the message holds no password)."""
+
+
 def _connect(props: dict[str, Any]):
     import pymysql  # imported here: the provider runs in the engine's dynamic-provider host
 
-    return pymysql.connect(
-        host=props["admin_host"],
-        port=int(props["admin_port"]),
-        user=props["admin_user"],
-        password=props["admin_password"],
-        connect_timeout=30,
-        autocommit=True,
-    )
+    where = f"{props['admin_user']}@{props['admin_host']}:{props['admin_port']}"
+    try:
+        return pymysql.connect(
+            host=props["admin_host"],
+            port=int(props["admin_port"]),
+            user=props["admin_user"],
+            password=props["admin_password"],
+            connect_timeout=30,
+            autocommit=True,
+        )
+    except pymysql.err.OperationalError as e:
+        # Access denied (1045) or unreachable (2003): either way nothing was read or changed.
+        code = e.args[0] if e.args else None
+        reason = "login refused" if code in (1044, 1045, 1698) else "cannot connect"
+        raise MariaDbAdminError(f"MariaDB {where}: {reason}: {e.args[-1] if e.args else e}") from None
 
 
 def _check_ident(value: str) -> str:
@@ -63,17 +83,18 @@ class MariaDbDatabaseProvider(ResourceProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         replaces = [k for k in ("database", "user") if olds.get(k) != news.get(k)]
-        changed = [k for k in ("password", "admin_host", "admin_port", "admin_user", "admin_password")
-                   if olds.get(k) != news.get(k)]
-        # Admin endpoint changes alone (a new published port) need no work on the server.
-        return DiffResult(changes=bool(replaces or "password" in changed), replaces=replaces,
-                          delete_before_replace=True)
+        changed = [k for k in ("password", *CONNECTION_FIELDS) if olds.get(k) != news.get(k)]
+        # A new admin address or password is an update too: state must hold how to reach the
+        # server now, or a later refresh/destroy would use the old one.
+        return DiffResult(changes=bool(replaces or changed), replaces=replaces, delete_before_replace=True)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        # Connecting with the new admin settings proves them before state records them.
         conn = _connect(news)
         try:
             with conn.cursor() as cur:
-                cur.execute("ALTER USER %s@'%%' IDENTIFIED BY %s", (news["user"], news["password"]))
+                if olds.get("password") != news["password"]:
+                    cur.execute("ALTER USER %s@'%%' IDENTIFIED BY %s", (news["user"], news["password"]))
         finally:
             conn.close()
         return UpdateResult(dict(news))

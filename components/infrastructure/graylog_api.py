@@ -12,6 +12,10 @@ Sources read: graylog2-server AuthServiceBackendsResource (routes), LDAPAuthServ
 (field names, `system_user_password` is an EncryptedValue set with {"set_value": …}),
 GlobalAuthServiceConfigResource (`active_backend`), and the inputs REST API (`type`, `global`,
 `configuration`).
+
+`api_url` and `root_password` (where and how the provider connects) are part of both diffs, so
+state holds the values that reach Graylog now. Only a 404 reads as "gone"; a refused login
+(401/403) raises `GraylogAuthError` in read and delete as everywhere else.
 """
 from __future__ import annotations
 
@@ -30,6 +34,10 @@ ROOT_USER = "admin"
 
 class GraylogApiError(RuntimeError):
     pass
+
+
+class GraylogAuthError(GraylogApiError):
+    """Graylog refused the root user's credentials."""
 
 
 class GraylogClient:
@@ -52,6 +60,9 @@ class GraylogClient:
         except urllib.error.HTTPError as e:
             if e.code == 404:
                 return None
+            if e.code in (401, 403):
+                raise GraylogAuthError(f"{method} {path}: Graylog at {self.base} refused the login (HTTP {e.code}); "
+                                       "the root password in state no longer works") from None
             raise GraylogApiError(f"{method} {path}: HTTP {e.code} {e.read().decode(errors='replace')[:500]}") from None
         return json.loads(text) if text else {}
 

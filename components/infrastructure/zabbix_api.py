@@ -15,6 +15,10 @@ API reference: https://www.zabbix.com/documentation/7.0/en/manual/api (user.logi
 userdirectory.*, authentication.update, hostgroup.*, host.*, httptest.create, item.create,
 trigger.create, mediatype.*, action.*). Every call is idempotent from Pulumi's point of view:
 create looks objects up by name first, delete removes what create made.
+
+`api_url` and `admin_password` (where and how the provider connects) are part of every diff, so
+state holds the values that reach Zabbix now. A refused login raises `ZabbixAuthError` in
+read and delete as everywhere else: never "not found", never a silent no-op.
 """
 from __future__ import annotations
 
@@ -46,6 +50,10 @@ class ZabbixApiError(RuntimeError):
     pass
 
 
+class ZabbixAuthError(ZabbixApiError):
+    """Zabbix refused the login (its message names no password)."""
+
+
 class ZabbixClient:
     """JSON-RPC 2.0 over HTTP; the session token goes in the Authorization header (7.0+)."""
 
@@ -70,7 +78,10 @@ class ZabbixClient:
         return answer["result"]
 
     def login(self, user: str, password: str) -> None:
-        self.token = self.call("user.login", {"username": user, "password": password})
+        try:
+            self.token = self.call("user.login", {"username": user, "password": password})
+        except ZabbixApiError as e:
+            raise ZabbixAuthError(f"Zabbix at {self.url} refused the login of {user}: {e}") from None
 
     def try_login(self, user: str, password: str) -> bool:
         try:
@@ -148,8 +159,14 @@ class ZabbixAdminProvider(ResourceProvider):
 
     def read(self, id_, props):
         client = wait_for_api(props["api_url"], attempts=3)
-        # A password changed behind our back reads as gone, so `up` takes it back.
-        return ReadResult(id_ if client.try_login(DEFAULT_ADMIN, props["admin_password"]) else None, props)
+        if client.try_login(DEFAULT_ADMIN, props["admin_password"]):
+            return ReadResult(id_, props)
+        if client.try_login(DEFAULT_ADMIN, DEFAULT_PASSWORD):
+            # A fresh database (the image default again): gone, so `up` sets the password anew.
+            return ReadResult(None, props)
+        # Neither ours nor the default: changed by hand. Say so rather than guess.
+        raise ZabbixAuthError(f"Zabbix at {client.url} refuses {DEFAULT_ADMIN}'s password from state and the "
+                              "image default: it was changed outside Pulumi; set it back to the stack's value")
 
     def diff(self, _id, olds, news):
         return DiffResult(changes=olds.get("admin_password") != news.get("admin_password")
@@ -383,6 +400,7 @@ class ZabbixMonitoredHostProvider(ResourceProvider):
         return DiffResult(changes=changes, replaces=replaces, delete_before_replace=True)
 
     def update(self, _id, olds, news):
+        admin_client(news)  # a new address or password works before state records it
         return UpdateResult(dict(news) | {"hostid": olds.get("hostid")})
 
     def delete(self, _id, props):
@@ -526,6 +544,14 @@ class ZabbixNotificationsProvider(ResourceProvider):
 
     def create(self, props):
         return CreateResult("zabbix-notifications", dict(props) | self._apply(props))
+
+    def read(self, id_, props):
+        client = admin_client(props)  # a refused login raises
+        if props.get("mattermost_webhook_url"):
+            found = client.one("mediatype.get", "mediatypeid", {"name": MATTERMOST_MEDIA}, output=["mediatypeid"])
+            if not found:
+                return ReadResult(None, props)  # removed behind our back: `up` recreates it
+        return ReadResult(id_, props)
 
     def diff(self, _id, olds, news):
         keys = ("smtp", "mattermost_webhook_url", "mattermost_channel", "zabbix_url", "helo", "admin_password", "api_url")
