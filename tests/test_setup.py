@@ -24,7 +24,7 @@ def _exe(path: Path, text: str) -> Path:
 
 @pytest.fixture
 def sandbox(tmp_path):
-    """(project copy, fake bin dir, env) with the system's tools minus lua* and apt*."""
+    """(project copy, fake bin dir, env) with the system's tools minus lua*, shellcheck and apt*."""
     project = tmp_path / "project"
     (project / "scripts" / "lib").mkdir(parents=True)
     for rel in ("scripts/setup", "scripts/test-deps", "scripts/lib/need-deb.sh", "requirements.txt",
@@ -36,7 +36,7 @@ def sandbox(tmp_path):
         if not os.path.isdir(d):
             continue
         for name in os.listdir(d):
-            if name.startswith(("lua", "apt")) or (system / name).exists():
+            if name.startswith(("lua", "apt", "shellcheck")) or (system / name).exists():
                 continue
             (system / name).symlink_to(os.path.join(d, name))
     fake = tmp_path / "fake-bin"
