@@ -344,14 +344,18 @@ def test_mattermost_admin_provider_diff():
     d = p.diff("id", base, {**base, "password": "p2"})
     assert d.changes is True and not d.replaces
     assert p.diff("id", base, {**base, "username": "b"}).replaces == ["username"]
-    # A moved engine address alone changes nothing on the server.
-    assert p.diff("id", base, {**base, "url": "http://other:1"}).changes is False
+    # A moved engine address is an update (nothing to redo on the server, but state must record
+    # where the server is now, or refresh/destroy would use the old address: issue 12).
+    moved = p.diff("id", base, {**base, "url": "http://other:1"})
+    assert moved.changes is True and not moved.replaces
 
 
 def test_mattermost_webhook_provider_diff():
     p = mm_api.MattermostWebhookProvider()
     base = {"url": "u", "public_url": "https://chat", "name": "zabbix", "channel": "ops", "admin_password": "x"}
-    assert p.diff("id", base, {**base, "admin_password": "y"}).changes is False
+    # A new admin password is an update that records it (issue 12), not a replacement.
+    rotated = p.diff("id", base, {**base, "admin_password": "y"})
+    assert rotated.changes is True and not rotated.replaces
     assert p.diff("id", base, {**base, "channel": "other"}).replaces == ["channel"]
 
 
