@@ -665,8 +665,11 @@ def _check_identity(p: _Problems, raw: Mapping, secrets: Mapping) -> IdentitySet
                 port_ok = u is not None and (u.port is None or 1 <= u.port <= 65535)
             except ValueError:
                 port_ok = False
-            if not (u and u.scheme in ("ldap", "ldaps") and u.hostname and _is_host(u.hostname) and port_ok
-                    and u.path in ("", "/") and not u.query and u.password is None):
+            if u is not None and u.password is not None:
+                p.add("identity.url", SECRET_NOT_SHOWN, "an LDAP URL without a password in it (the bind "
+                                                        "password goes in itstack:directoryBindPassword)")
+            elif not (u and u.scheme in ("ldap", "ldaps") and u.hostname and _is_host(u.hostname) and port_ok
+                      and u.path in ("", "/") and not u.query):
                 p.add("identity.url", url, "an LDAP URL ldap://host[:port] or ldaps://host[:port]")
         for f in ("baseDn", "bindDn"):
             dn = ident.get(f)
@@ -853,12 +856,13 @@ def read_pulumi_config() -> Settings:
                                  "a secret: `pulumi config set --secret itstack:directoryBindPassword …`"))
         secrets["directoryBindPassword"] = bind
     # Unknown keys in our namespace are typos: find them in the whole stack config.
-    from pulumi.runtime.config import CONFIG, get_config_env
+    from pulumi.runtime.config import CONFIG, get_config_env, is_config_secret
 
     for full_key in {**get_config_env(), **CONFIG.get()}:
         ns, _, key = full_key.partition(":")
         if ns == NAMESPACE and key not in KNOWN_KEYS:
-            raw[key] = cfg.get(key)
+            # A mistyped secret key (…BindPasword) must not have its value printed back.
+            raw[key] = SECRET_NOT_SHOWN if is_config_secret(full_key) else cfg.get(key)
     try:
         settings = load_settings(pulumi.get_stack(), raw, secrets)
     except ConfigError as e:

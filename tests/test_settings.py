@@ -460,3 +460,38 @@ def test_published_port_table_matches_what_the_components_publish(name, monkeypa
                           labels["org.itstack.service"]))
     expected = [(pp.host, pp.port, pp.protocol, pp.service) for pp in planned if not pp.claim_only]
     assert sorted(bound) == sorted(expected)
+
+
+def test_ldap_url_with_a_password_is_refused_without_showing_it():
+    ident = {"mode": "external", "url": "ldap://kc:bind-s3cret@ipa.example.test", "baseDn": "dc=example,dc=test",
+             "bindDn": "uid=kc,dc=example,dc=test"}
+    e = problems(identity=ident, secrets={"directoryBindPassword": "x"})
+    assert problem(e, "identity.url").value is not None and "bind-s3cret" not in str(e)
+
+
+def test_stack_config_read_through_pulumi_hides_secrets_in_every_message():
+    """read_pulumi_config: a plain-text bind password and a mistyped secret key are reported
+    together with the other problems, and neither value is printed."""
+    import pulumi
+    from pulumi.runtime import config as pconfig
+
+    from harness import Mocks
+    from settings import read_pulumi_config
+
+    pulumi.runtime.set_mocks(Mocks(), project="itstack", stack="dev", preview=True)
+    saved = dict(pconfig.CONFIG.get())
+    try:
+        pconfig.set_all_config({
+            "itstack:domain": "it-stack.lab",
+            "itstack:requireImageDigests": "false",
+            "itstack:directoryBindPassword": "plain-bind-pw",
+            "itstack:directoryBindPasword": "typo-secret-pw",
+            "itstack:sizes": '{"redis": {"memoryMb": true}}',
+        }, secret_keys=["itstack:directoryBindPasword"])
+        with pytest.raises(ConfigError) as info:
+            read_pulumi_config()
+    finally:
+        pconfig.set_all_config(saved, [])
+    e = info.value
+    assert {"directoryBindPassword", "directoryBindPasword", "sizes.redis.memoryMb"} <= set(e.keys)
+    assert "plain-bind-pw" not in str(e) and "typo-secret-pw" not in str(e)
