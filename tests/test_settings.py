@@ -129,7 +129,7 @@ def test_digests_and_data_protection_are_on_unless_a_stack_turns_them_off():
 # --- issue 12, item 4: every kind of bad setting, in our own words, all at once -------------------
 import re  # noqa: E402
 
-from components.catalog import PUBLISHED_PORTS, SERVICES  # noqa: E402
+from components.catalog import PUBLISHED_PORTS  # noqa: E402
 from settings import MAX_CPUS, MAX_MEMORY_MB, MAX_PORT_OFFSET  # noqa: E402
 
 LINE = re.compile(r"^config key 'itstack:[^']+': got .+; allowed: .+$")
