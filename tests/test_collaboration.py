@@ -109,7 +109,8 @@ def test_nextcloud_oidc_client_secret_and_user_oidc_hook(dev):
     assert env["ITSTACK_OIDC_CLIENT_SECRET"] == secret_of_client(dev, "nextcloud")
     assert env["ITSTACK_OIDC_CLIENT_SECRET"] != secret_of_client(dev, "mattermost")
     hook = files[nc_mod.HOOK]
-    assert hook["executable"] is True
+    # Root-owned, run by www-data (the entrypoint's `su -p www-data`): others need read and execute.
+    assert int(hook["permissions"], 8) & 0o005 == 0o005
     script = hook["content"]
     assert "'--clientid=nextcloud'" in script and "--clientsecret-env=ITSTACK_OIDC_CLIENT_SECRET" in script
     # Discovery over Keycloak's back channel on the identity network.
@@ -398,3 +399,62 @@ def test_bridge_signs_a_token_prosody_accepts(tmp_path):
     assert claims["room"] == "teamroom" and claims["exp"] > claims["iat"]
     assert claims["context"]["user"]["email"] == "ann@x" and claims["context"]["user"]["id"] == "uuid-ann"
     assert result["no_role_status"] == 403
+
+
+def test_nextcloud_hook_is_runnable_by_www_data_with_and_without_sso(dev, without_sso_and_mail):
+    for ev in (dev, without_sso_and_mail):
+        nc = ev.container(f"itstack-{ev.settings.stack}-nextcloud")
+        hook = uploads_of(nc)[nc_mod.HOOK]
+        assert hook.get("permissions") == nc_mod.HOOK_MODE == "0755", hook.get("permissions")
+
+
+def test_nextcloud_cron_gets_no_oidc_client_secret(dev):
+    """Hooks run in the main container only; the cron container needs Redis, not the client secret."""
+    cron = env_of(dev.container("itstack-dev-nextcloud-cron"))
+    assert "ITSTACK_OIDC_CLIENT_SECRET" not in cron and "ITSTACK_REDIS_PASSWORD" in cron
+    assert "SMTP_AUTHTYPE" not in env_of(dev.container("itstack-dev-nextcloud"))
+
+
+def test_jitsi_web_proxies_colibri_websockets_to_the_bridge(dev):
+    web, jvb = env_of(dev.container("itstack-dev-jitsi-web")), env_of(dev.container("itstack-dev-jitsi-jvb"))
+    assert web["ENABLE_COLIBRI_WEBSOCKET"] == "1" and jvb["ENABLE_COLIBRI_WEBSOCKET"] == "1"
+    assert jvb["JVB_WS_SERVER_ID"] == "itstack-dev-jitsi-jvb"
+    assert web["COLIBRI_WEBSOCKET_REGEX"] == "itstack-dev-jitsi-jvb"
+
+
+def _load_bridge_on(host, tmp_path):
+    """Load the bridge module as Prosody would on `host`; returns the HTTP routes it registered."""
+    stub = tmp_path / "load.lua"
+    stub.write_text(
+        "package.preload['net.http'] = function() return {} end\n"
+        "package.preload['util.http'] = function() return {} end\n"
+        "package.preload['util.json'] = function() return {} end\n"
+        "package.preload['util.hashes'] = function() return {} end\n"
+        "package.preload['util.encodings'] = function() return {base64 = {}} end\n"
+        "package.preload['util.uuid'] = function() return {} end\n"
+        "local routes = 'none'\n"
+        f"module = {{ host = {json.dumps(host)}, log = function() end, depends = function() end,\n"
+        "  provides = function(_, kind, def) if kind == 'http' then routes = 'registered' end end }\n"
+        "dofile(arg[1])\nprint(routes)\n")
+    out = subprocess.run([LUA, str(stub), str(jitsi_mod.MODULE_FILE)], capture_output=True, text=True, timeout=30,
+                         env={"JWT_APP_ID": "jitsi", "JWT_APP_SECRET": "s", "PUBLIC_URL": "https://meet.x",
+                              "XMPP_DOMAIN": "meet.jitsi", "ITSTACK_OIDC_AUTH_URL": "a", "ITSTACK_OIDC_TOKEN_URL": "t",
+                              "ITSTACK_OIDC_USERINFO_URL": "u", "ITSTACK_OIDC_CLIENT_ID": "jitsi",
+                              "ITSTACK_OIDC_CLIENT_SECRET": "c", "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip().splitlines()[-1]
+
+
+def test_bridge_serves_the_main_host_only(tmp_path):
+    """XMPP_MODULES loads the module on the guest VirtualHost too (jitsi-meet.cfg.lua)."""
+    assert LUA is not None, "lua5.4 is needed for this test: scripts/setup installs it (apt-get install lua5.4)"
+    assert _load_bridge_on("meet.jitsi", tmp_path) == "registered"
+    assert _load_bridge_on("guest.meet.jitsi", tmp_path) == "none"
+
+
+def test_collaboration_doc_matches_the_code():
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "services" / "collaboration.md").read_text()
+    jitsi_part = doc[doc.index("## Jitsi Meet"):]
+    assert "transformation" not in jitsi_part.replace("no transformation", "")
+    assert "web: `ENABLE_COLIBRI_WEBSOCKET=1`" in jitsi_part
+    assert "`SMTP_AUTHTYPE=LOGIN`" not in doc

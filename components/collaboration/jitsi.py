@@ -154,6 +154,8 @@ class Jitsi(pulumi.ComponentResource):
             "DISABLE_HTTPS": "1",
             "ENABLE_HTTP_REDIRECT": "0",
             "XMPP_BOSH_URL_BASE": f"http://{prosody_name}:{PROSODY_HTTP_PORT}",
+            # meet.conf adds the /colibri-ws/ proxy only with this on (its default is 0).
+            "ENABLE_COLIBRI_WEBSOCKET": "1",
             "COLIBRI_WEBSOCKET_REGEX": jvb_name.replace(".", "\\."),
         }
         web_uploads = []

@@ -11,8 +11,10 @@ How the official image is driven (nextcloud/docker, 33/apache/entrypoint.sh and 
   REDIS_HOST_PASSWORD) have no logical database index, so they stay unset; our own
   config/zz-itstack.config.php (read after the image's files) configures Redis with the ACL
   user and the catalogue's database, and a PHP ini keeps sessions in that database too.
-- Executable *.sh files in /docker-entrypoint-hooks.d/before-starting/ run as www-data on every
-  start; ours copies the config file into the volume and configures user_oidc with `occ`, so a
+- Executable *.sh files in /docker-entrypoint-hooks.d/before-starting/ run on every start as
+  www-data (`su -p www-data -s /bin/sh -c <file>`): the docker provider writes uploads root-owned,
+  so the hook needs mode 0755 (HOOK_MODE; `executable=True` gives 0744, which www-data cannot run
+  and the entrypoint exits with "Failed at executing script"). Ours copies the config file into the volume and configures user_oidc with `occ`, so a
   changed client secret or mapping is applied on the next container replacement.
 """
 from __future__ import annotations
@@ -37,6 +39,8 @@ CONFIG_SRC = "/usr/src/nextcloud/config/zz-itstack.config.php"
 CONFIG_DST = "/var/www/html/config/zz-itstack.config.php"
 SESSION_INI = "/usr/local/etc/php/conf.d/zz-itstack-redis-session.ini"
 HOOK = "/docker-entrypoint-hooks.d/before-starting/10-itstack.sh"
+# Root-owned upload run by www-data: read and execute for others.
+HOOK_MODE = "0755"
 # Addresses Traefik may come from: the tier networks' bridges and the hosts' LAN.
 TRUSTED_PROXIES = "10.0.0.0/8 172.16.0.0/12 192.168.0.0/16"
 
@@ -171,8 +175,8 @@ class Nextcloud(pulumi.ComponentResource):
                 {
                     "SMTP_HOST": smtp.host,
                     "SMTP_PORT": str(smtp.port),
-                    # No SMTP_SECURE: on 587 the mailer upgrades with STARTTLS when offered.
-                    "SMTP_AUTHTYPE": "LOGIN",
+                    # No SMTP_SECURE: on 587 the mailer upgrades with STARTTLS when offered. No
+                    # SMTP_AUTHTYPE: it only feeds mail_smtpauthtype, which the mailer ignores.
                     "SMTP_NAME": smtp.user,
                     "SMTP_PASSWORD": smtp.password,
                     "MAIL_FROM_ADDRESS": smtp.from_address.split("@", 1)[0],
@@ -188,7 +192,8 @@ class Nextcloud(pulumi.ComponentResource):
         if self.sso:
             uploads.append(
                 docker.ContainerUploadArgs(
-                    file=HOOK, content=pulumi.Output.secret(hook_script(client_id, keycloak.discovery_url)), executable=True
+                    file=HOOK, content=pulumi.Output.secret(hook_script(client_id, keycloak.discovery_url)),
+                    permissions=HOOK_MODE,
                 )
             )
         else:
@@ -196,7 +201,7 @@ class Nextcloud(pulumi.ComponentResource):
             uploads.append(
                 docker.ContainerUploadArgs(
                     file=HOOK, content=pulumi.Output.secret(f"#!/bin/sh\nset -eu\ncp {CONFIG_SRC} {CONFIG_DST}\n"),
-                    executable=True,
+                    permissions=HOOK_MODE,
                 )
             )
         html = ctx.volume(self, "html")
@@ -228,7 +233,8 @@ class Nextcloud(pulumi.ComponentResource):
             role="cron",
             image_role="main",
             command=["/cron.sh"],
-            envs=envs,
+            # Only the hook reads the client secret, and hooks run in the main container alone.
+            envs=env_list({k: v for k, v in env.items() if k != "ITSTACK_OIDC_CLIENT_SECRET"}),
             volumes=volumes,
             networks=networks,
             healthcheck=health(["grep -q crond /proc/1/cmdline"]),

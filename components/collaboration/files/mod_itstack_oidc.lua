@@ -33,6 +33,13 @@ local redirect_uri = public_url .. "/oidc/callback";
 local cookie_name = "itstack_oidc_state";
 local state_ttl = 600;
 
+-- XMPP_MODULES loads this module on the guest VirtualHost as well (jitsi-meet.cfg.lua): the bridge
+-- serves the main host only, so signing in stays on one host and one set of routes.
+if module.host and module.host ~= xmpp_domain then
+    module:log("debug", "itstack_oidc: not on %s (only on %s)", module.host, xmpp_domain);
+    return;
+end
+
 for name, value in pairs({ ITSTACK_OIDC_AUTH_URL = auth_url, ITSTACK_OIDC_TOKEN_URL = token_url,
         ITSTACK_OIDC_USERINFO_URL = userinfo_url, ITSTACK_OIDC_CLIENT_ID = client_id,
         ITSTACK_OIDC_CLIENT_SECRET = client_secret, JWT_APP_ID = app_id, JWT_APP_SECRET = app_secret }) do
