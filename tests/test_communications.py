@@ -1,5 +1,6 @@
 """The communications tier under mocks: iRedMail (and the per-service mailboxes), Zammad, FreePBX."""
 import json
+from pathlib import Path
 
 import pytest
 
@@ -363,3 +364,37 @@ def test_outputs_and_integrations(dev):
     assert dev.platform.outputs["iredmail"]["submission"]["port"] == 10587
     for svc in ("iredmail", "zammad", "freepbx"):
         assert "pw-" not in json.dumps(dev.platform.outputs[svc], default=str)
+
+
+def test_zammad_rails_health_needs_healthy_true(dev):
+    """Every health_check answer carries the key "healthy"; only its value says healthy."""
+    rails = dev.container("itstack-dev-zammad-railsserver")
+    check = " ".join(rails.inputs["healthcheck"]["tests"])
+    assert "grep -q '\"healthy\":true'" in check and "grep -q '\"healthy\"'" not in check
+
+
+def test_zammad_sets_fqdn_and_scheme_in_its_database_not_in_env(dev):
+    from components.communications import zammad
+
+    for role in ("init", "railsserver", "scheduler", "websocket", "nginx"):
+        env = dict(e.split("=", 1) for e in dev.container(f"itstack-dev-zammad-{role}").inputs["envs"])
+        assert "ZAMMAD_FQDN" not in env and "ZAMMAD_HTTP_TYPE" not in env
+    assert "Setting.set('fqdn', env('ITSTACK_FQDN'))" in zammad.SETUP_SOURCE
+    assert "Setting.set('http_type', 'https')" in zammad.SETUP_SOURCE
+
+
+def test_iredmail_docstring_names_the_plain_http_port():
+    from components.communications import iredmail
+
+    assert f"WEB_PORT ({iredmail.WEB_PORT})" in iredmail.__doc__
+    assert "server on 8080" not in iredmail.__doc__
+
+
+def test_communications_doc_matches_the_code():
+    from components.data import redis
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "services" / "communications.md").read_text()
+    assert "+keys" in Path(redis.__file__).read_text()
+    assert "Until the data tier grants `+keys`" not in doc
+    assert "Pulumi transformation" not in doc and "_udp_ports" not in doc
+    assert '`"healthy":true`' in doc

@@ -6,7 +6,8 @@ install/etc/cont-init.d/06-messaging):
 - DB_EMBEDDED=FALSE with DB_HOST/DB_PORT/DB_NAME/DB_USER/DB_PASS installs FreePBX into that one
   database (the CDR tables go into the same database: `--cdrdbname=$DB_NAME`);
 - the first start downloads and installs FreePBX and its modules: 10 to 40 minutes;
-- RTP_START/RTP_FINISH set Asterisk's RTP range; SIP (PJSIP) listens on 5060;
+- RTP_START/RTP_FINISH are written to the `sipsettings` table but not applied (RTP_APPLY below);
+  SIP (PJSIP) listens on 5060;
 - outgoing mail (voicemail to e-mail) goes through msmtp: SMTP_HOST, SMTP_PORT, SMTP_AUTHENTICATION,
   SMTP_USER, SMTP_PASS, SMTP_TLS, SMTP_STARTTLS, SMTP_TLSCERTCHECK, SMTP_FROM, SMTP_MAILDOMAIN.
 
@@ -35,6 +36,17 @@ SIP_PORT = 5060
 # audio in both directions; widen it here when the site needs more concurrent calls.
 RTP_PORTS = (18000, 18019)
 ADMIN_USER = "itstack-admin"
+# The image's 10-freepbx writes RTP_START/RTP_FINISH into `sipsettings` after the install's last
+# `fwconsole reload` and then only runs `fwconsole start`, so Asterisk keeps the rtp.conf of the
+# install (10000-20000) while only RTP_PORTS are published. This init script runs next (cont-init.d
+# order, Asterisk already started) and regenerates the configuration from the database.
+RTP_APPLY = "/etc/cont-init.d/11-itstack-rtp"
+RTP_APPLY_SCRIPT = """#!/bin/bash
+# Written by itstack (components/communications/freepbx.py): apply the RTP range in sipsettings.
+fwconsole reload || echo "itstack: fwconsole reload failed; the RTP range may be the install's" >&2
+"""
+# Root runs cont-init.d scripts; 0755 like the image's own.
+RTP_APPLY_MODE = "0755"
 
 ADMIN_SCRIPT = r"""set -eu
 export MYSQL_PWD="$DB_PASS"
@@ -131,11 +143,16 @@ class FreePBX(pulumi.ComponentResource):
             networks=[database.network, smtp.network if smtp else None]
             + ([directory_net] if isinstance(directory_net, docker.Network) else []),
             network_names=[directory_net] if isinstance(directory_net, str) else [],
-            # The admin UI answers through Apache and PHP, and Asterisk answers its CLI.
+            uploads=[docker.ContainerUploadArgs(file=RTP_APPLY, content=pulumi.Output.secret(RTP_APPLY_SCRIPT),
+                                                permissions=RTP_APPLY_MODE)],
+            # The admin UI answers through Apache and PHP, and Asterisk answers its CLI with the
+            # published RTP range in effect.
             healthcheck=health(
                 [
                     f"curl -fsS --max-time 4 -o /dev/null http://127.0.0.1:{HTTP_PORT}/admin/config.php",
                     "asterisk -rx 'core show version' | grep -q Asterisk",
+                    f"asterisk -rx 'rtp show settings' | grep -Eq 'Port start: +{self.rtp_start}([^0-9]|$)'",
+                    f"asterisk -rx 'rtp show settings' | grep -Eq 'Port end: +{self.rtp_end}([^0-9]|$)'",
                 ],
                 interval="30s",
                 retries=10,
@@ -144,7 +161,7 @@ class FreePBX(pulumi.ComponentResource):
             ),
             wait_timeout=3600,
             # Fail2ban bans SIP scanners with iptables inside the container.
-            extra={"capabilities": docker.ContainerCapabilitiesArgs(adds=["NET_ADMIN"])},
+            extra={"capabilities": docker.ContainerCapabilitiesArgs(adds=["CAP_NET_ADMIN"])},
             depends_on=[database.ready] + ([smtp.ready] if smtp else []),
         )
         self.admin_job = docker.Container(

@@ -12,7 +12,7 @@ How the image works (read in github.com/iredmail/dockerized, entrypoints/ and se
 - MariaDB runs inside the container and reads `/opt/iredmail/custom/mysql/*.cnf`: we bind it to
   127.0.0.1, so no other container can reach the mail accounts database at all;
 - nginx serves Roundcube on 443 only (80 redirects to https), so Traefik gets an extra plain-HTTP
-  server on 8080 from `/opt/iredmail/custom/nginx/sites-enabled/`.
+  server on WEB_PORT (8081) from `/opt/iredmail/custom/nginx/sites-enabled/`.
 """
 from __future__ import annotations
 

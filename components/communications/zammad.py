@@ -5,9 +5,10 @@ worker), the websocket server and the nginx front that Traefik routes to.
 Configuration (github.com/zammad/zammad contrib/docker/docker-entrypoint.sh and the documented
 docker environment variables): POSTGRESQL_* (own database, DB_CREATE=false since the data tier
 created it), REDIS_URL (own ACL user and logical db), ELASTICSEARCH_* incl. USER/PASS, and for
-nginx ZAMMAD_RAILSSERVER_HOST / ZAMMAD_WEBSOCKET_HOST / NGINX_SERVER_SCHEME. Everything else
-(FQDN, OIDC, LDAP role sync, outgoing mail, monitoring token, break-glass admin) is set by
-`zammad_setup.rb` through `rails r` in the init job, because Zammad keeps it in its database.
+nginx ZAMMAD_RAILSSERVER_HOST / ZAMMAD_WEBSOCKET_HOST / NGINX_SERVER_SCHEME. The entrypoint reads
+no FQDN or scheme variable: those (fqdn, http_type) and everything else (OIDC, LDAP role sync,
+outgoing mail, monitoring token, break-glass admin) are set by
+`zammad_setup.rb` through `rails r` in the init job, because Zammad keeps them in its database.
 
 Rails cache: without memcached Zammad uses a file store under /opt/zammad/tmp; all roles share
 one volume there so a setting changed by one process is seen by the others.
@@ -93,8 +94,6 @@ class Zammad(pulumi.ComponentResource):
             "ELASTICSEARCH_USER": search.user,
             "ELASTICSEARCH_PASS": search.password,
             "ELASTICSEARCH_NAMESPACE": "zammad",
-            "ZAMMAD_FQDN": ctx.fqdn,
-            "ZAMMAD_HTTP_TYPE": "https",
             "RAILS_TRUSTED_PROXIES": TRUSTED_PROXIES,
             "TZ": "UTC",
         }
@@ -189,7 +188,7 @@ class Zammad(pulumi.ComponentResource):
             network_names=network_names,
             healthcheck=health(
                 [f'curl -fsS --max-time 4 "http://127.0.0.1:{RAILS_PORT}/api/v1/monitoring/health_check'
-                 f'?token=$ITSTACK_MONITORING_TOKEN" | grep -q \'"healthy"\''],
+                 f'?token=$ITSTACK_MONITORING_TOKEN" | grep -q \'"healthy":true\''],
                 start_period="180s",
                 retries=30,
             ),
