@@ -22,6 +22,9 @@ FAKE_PULUMI = """#!/bin/sh
 printf '%s|%s|%s|%s\\n' "$*" "$PULUMI_BACKEND_URL" "$PYTHONPATH" "$PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER" >> "$LOG"
 case "$1 $2" in
   "stack ls") printf '%s\\n' "${FAKE_STACKS:-[]}" ;;
+  # Like pulumi 3.259's stack init: the whole file rewritten (booleans quoted), a salt added.
+  "stack init") f="Pulumi.$3.yaml"; sed 's/: false$/: "false"/' "$f" > "$f.new" && mv "$f.new" "$f"
+                echo "encryptionsalt: v1:c2FsdA==:v1:fake" >> "$f" ;;
 esac
 exit 0
 """
@@ -88,7 +91,8 @@ def test_new_stack_gets_a_project_local_backend_and_is_initialised_once(project)
     # The program's own modules importable by the dynamic-provider host, and the state's
     # secrets settings reused when the stack file has none.
     assert calls[-1][2].split(":")[0] == str(project) and calls[-1][3] == "true"
-    assert (project / "Pulumi.dev.yaml").read_bytes() == before  # the script itself writes nothing there
+    # Only the salt line stack init needs is added; the rest of the file is as it was.
+    assert (project / "Pulumi.dev.yaml").read_bytes() == before + b"encryptionsalt: v1:c2FsdA==:v1:fake\n"
     # The first-up note counts the images of the enabled services that the engine lacks.
     s = load_settings("dev", stack_config("dev"))
     refs = {r.ref for svc, roles in s.images.items() if s.enabled(svc) for r in roles.values()}
