@@ -356,3 +356,35 @@ def test_taiga_policy_maps_roles_and_refuses_outsiders():
 def test_shipped_python_compiles(tmp_path):
     for path in (FILES / "taiga" / "back").rglob("*.py"):
         py_compile.compile(str(path), cfile=str(tmp_path / (path.name + "c")), doraise=True)
+
+
+def test_glpi_samlsso_keeps_the_destination_check(dev):
+    """validate_destination is samlSSO's relaxDestinationValidation (ConfigEntity): 1 turns the check off."""
+    configure = uploads(dev.container("itstack-dev-glpi-configure"))["/opt/itstack/configure.sh"]
+    fields = configure[configure.index('fields="'):]
+    assert "validate_destination=0," in fields and "validate_destination=1" not in fields
+    assert "strict=1" in fields and "validate_xml=1" in fields
+
+
+def test_glpi_client_releases_the_claim_names_samlsso_reads(dev):
+    """samlSSO reads e-mail and names only under claim-type URIs (src/LoginFlow/User.php SCHEMA_*)."""
+    from components.itmgmt import glpi
+
+    ns = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims"
+    client = dev.named("keycloak:saml/client:Client", "saml-itsm")
+    mappers = {r.inputs["userProperty"]: r for r in dev.of_type("keycloak:saml/userPropertyProtocolMapper:UserPropertyProtocolMapper")
+               if r.name.startswith("saml-glpi-claim-")}
+    assert {p: m.inputs["samlAttributeName"] for p, m in mappers.items()} == {
+        "email": f"{ns}/emailaddress", "firstName": f"{ns}/givenname", "lastName": f"{ns}/surname"}
+    assert glpi.CLAIMS == {p: m.inputs["samlAttributeName"] for p, m in mappers.items()}
+    for m in mappers.values():
+        assert m.inputs["samlAttributeNameFormat"] == "URI Reference"
+        assert m.inputs["clientId"] == client.name + "-id"
+
+
+def test_snipeit_trusts_traefik_and_reads_its_queue_setting(dev):
+    e = env(dev.container("itstack-dev-snipeit"))
+    proxies = e["APP_TRUSTED_PROXIES"].split(",")  # what config/trustedproxy.php does with it
+    assert "*" not in proxies and all("/" in p for p in proxies)
+    assert {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"} <= set(proxies)
+    assert e["QUEUE_CONNECTION"] == "sync" and "QUEUE_DRIVER" not in e

@@ -100,6 +100,7 @@ def deploy_glpi(platform) -> None:
             acs_url=glpi_mod.acs_url(ctx),
             role_groups={glpi_mod.ADMIN_ROLE: glpi_mod.ADMIN_GROUP, glpi_mod.TECH_ROLE: glpi_mod.TECH_GROUP},
         )
+        glpi_mod.claim_mappers(platform.keycloak, client.resource)
         sso = saml_sso(platform, ctx, client)
         platform.integrations.add("sso", "keycloak", "glpi", "SAML 2.0 (samlSSO plugin, just-in-time users)",
                                   "login")

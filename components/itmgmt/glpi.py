@@ -17,6 +17,7 @@ import json
 
 import pulumi
 import pulumi_docker as docker
+import pulumi_keycloak as keycloak
 import pulumi_random as random
 
 from components.base import ServiceContext, env_list, health
@@ -34,6 +35,11 @@ ADMIN_ROLE, TECH_ROLE = "glpi-admin", "glpi-tech"
 ADMIN_GROUP, TECH_GROUP = "glpi-admins", "glpi-techs"
 PROFILES = {ADMIN_GROUP: "Super-Admin", TECH_GROUP: "Technician"}
 LOCAL_ADMIN = "glpi"
+# samlSSO reads user fields only from these claim-type attribute names (src/LoginFlow/User.php,
+# SCHEMA_*), not from Keycloak's Basic names mail/givenName/sn: Keycloak property -> attribute.
+CLAIM_NS = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims"
+CLAIMS = {"email": f"{CLAIM_NS}/emailaddress", "firstName": f"{CLAIM_NS}/givenname",
+          "lastName": f"{CLAIM_NS}/surname"}
 
 
 def entity_id(ctx: ServiceContext) -> str:
@@ -43,6 +49,25 @@ def entity_id(ctx: ServiceContext) -> str:
 
 def acs_url(ctx: ServiceContext) -> str:
     return f"{ctx.url}/marketplace/samlsso/front/acs/{SAML_CONFIG_ID}"
+
+
+def claim_mappers(kc, client) -> list[pulumi.Resource]:
+    """E-mail and names under the claim URIs samlSSO reads, on GLPI's own SAML client, so users
+    created just in time get them."""
+    opts = pulumi.ResourceOptions(parent=kc, provider=kc.provider)
+    return [
+        keycloak.saml.UserPropertyProtocolMapper(
+            f"saml-glpi-claim-{prop}",
+            realm_id=kc.realm.id,
+            client_id=client.id,
+            name=f"claim-{prop}",
+            user_property=prop,
+            saml_attribute_name=uri,
+            saml_attribute_name_format="URI Reference",
+            opts=opts,
+        )
+        for prop, uri in CLAIMS.items()
+    ]
 
 
 class Glpi(pulumi.ComponentResource):

@@ -29,6 +29,8 @@ LOCAL_ADMIN = "itstack-admin"
 ADMIN_ROLE, USER_ROLE = "snipeit-admin", "snipeit-user"
 ADMIN_GROUP, USER_GROUP = "snipeit-admins", "snipeit-users"
 SCRIPT = "/opt/itstack/itstack.php"
+# Where Traefik's requests come from: the Docker bridges and the lab's private ranges.
+TRUSTED_PROXIES = "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16"
 
 
 def entity_id(ctx: ServiceContext) -> str:
@@ -72,8 +74,9 @@ class SnipeIt(pulumi.ComponentResource):
             "APP_URL": ctx.url,
             "APP_TIMEZONE": "UTC",
             "APP_LOCALE": "en-US",
-            # Traefik is the only way in; it sets X-Forwarded-Proto https.
-            "APP_TRUSTED_PROXIES": "*",
+            # Traefik is the only way in; it sets X-Forwarded-Proto https. config/trustedproxy.php
+            # splits the value on commas: "*" would become ['*'], a list that matches no address.
+            "APP_TRUSTED_PROXIES": TRUSTED_PROXIES,
             "SECURE_COOKIES": "true",
             "DB_CONNECTION": "mysql",
             "DB_HOST": database.host,
@@ -83,7 +86,7 @@ class SnipeIt(pulumi.ComponentResource):
             "DB_PASSWORD": database.password,
             "CACHE_DRIVER": "file",
             "SESSION_DRIVER": "file",
-            "QUEUE_DRIVER": "sync",
+            "QUEUE_CONNECTION": "sync",  # config/queue.php reads this name, not QUEUE_DRIVER
             "IMAGE_LIB": "gd",
         }
         if smtp is not None:

@@ -50,6 +50,8 @@ if [ "${ITSTACK_SAML_ENABLED:-0}" = 1 ]; then
     export MYSQL_PWD="$GLPI_DB_PASSWORD"
     sql() { mysql -h "$GLPI_DB_HOST" -P "$GLPI_DB_PORT" -u "$GLPI_DB_USER" "$GLPI_DB_NAME" -N -e "$1"; }
     q() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/''/g")"; }
+    # validate_destination feeds onelogin's relaxDestinationValidation (ConfigEntity): 0 keeps the
+    # Destination check of every response on.
     fields="name='IT-Stack Keycloak', conf_domain=$(q "$ITSTACK_DOMAIN"), conf_icon='fa-solid fa-key',
         enforce_sso=0, proxied=1, strict=1, debug=0, user_jit=1, sp_certificate='', sp_private_key='',
         sp_nameid_format='urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified',
@@ -58,7 +60,7 @@ if [ "${ITSTACK_SAML_ENABLED:-0}" = 1 ]; then
         requested_authn_context='', requested_authn_context_comparison='exact',
         security_nameidencrypted=0, security_authnrequestssigned=0, security_logoutrequestsigned=0,
         security_logoutresponsesigned=0, compress_requests=0, compress_responses=0, validate_xml=1,
-        validate_destination=1, lowercase_url_encoding=0, is_active=1, is_deleted=0,
+        validate_destination=0, lowercase_url_encoding=0, is_active=1, is_deleted=0,
         comment='Managed by the itstack Pulumi program'"
     if [ "$(sql "SELECT state FROM glpi_plugins WHERE directory = 'samlsso'")" != 1 ]; then
         echo "itstack: the samlsso plugin is not active" >&2   # Plugin::ACTIVATED = 1
