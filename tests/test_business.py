@@ -343,6 +343,65 @@ def test_prod_places_the_business_tier_on_lab_biz1(prod):
     assert conf["itstack_oidc_token_endpoint"].startswith("http://10.0.50.11:8080/realms/it-stack/")
     assert env_of(prod.container("itstack-prod-openkm"))["OKM_DB_HOST"] == "10.0.50.12"
     vols = [v for v in prod.of_type("docker:index/volume:Volume") if v.name.split("-")[0] in BUSINESS]
-    assert {v.name for v in vols} == {"suitecrm-data", "odoo-data", "openkm-repository"} and all(v.protect for v in vols)
+    assert {v.name for v in vols} == {"suitecrm-data", "odoo-data", "openkm-repository", "openkm-jdbc"}
+    assert all(v.protect for v in vols)
     dynamic = json.loads(uploads_of(prod.container("itstack-prod-traefik"))["/etc/traefik/dynamic.yml"])
     assert dynamic["http"]["services"]["odoo"]["loadBalancer"]["servers"][0]["url"] == "http://10.0.50.17:8069"
+
+
+def test_suitecrm_sessions_are_not_bound_to_the_proxy_address(dev):
+    """SUITECRM_VALIDATE_USER_IP: the image accepts only true|false and SuiteCRM 8 never uses it; the
+    legacy setting verify_client_ip is what pins sessions to an address, so it goes in the override."""
+    crm = dev.container("itstack-dev-suitecrm")
+    value = env_of(crm).get("SUITECRM_VALIDATE_USER_IP")
+    assert value in (None, "true", "false")
+    override = uploads_of(crm)["/opt/itstack/config_override.php"]
+    assert "$sugar_config['verify_client_ip'] = false;" in override
+    assert override.index("# >>> itstack") < override.index("verify_client_ip") < override.index("# <<< itstack")
+
+
+def test_openkm_gets_the_postgresql_jdbc_driver_tomcat_needs(dev):
+    from components.business import openkm
+
+    job = dev.container("itstack-dev-openkm-jdbc")
+    script = job.inputs["command"][0]
+    assert openkm.JDBC_URL in script and f'echo "{openkm.JDBC_SHA256}  $jar.part" | sha256sum -c -' in script
+    assert openkm.JDBC_URL.startswith("https://repo1.maven.org/maven2/org/postgresql/postgresql/")
+    assert job.inputs["user"] == "root" and job.inputs["mustRun"] is False and job.inputs["attach"] is True
+    dms = dev.container("itstack-dev-openkm")
+    mounts = {v["containerPath"]: v for v in dms.inputs["volumes"]}
+    assert mounts[openkm.JDBC_DIR]["readOnly"] is True
+    assert mounts[openkm.JDBC_DIR]["volumeName"] == {v["containerPath"]: v for v in job.inputs["volumes"]}["/jdbc"]["volumeName"]
+    assert env_of(dms)["ITSTACK_JDBC_JAR"] == f"{openkm.JDBC_DIR}/{openkm.JDBC_JAR}"
+    assert dev.before(job.urn, dms.urn)
+    start = uploads_of(dms)[openkm.START_SCRIPT]
+    # The driver is in place before Tomcat starts.
+    assert start.index('cp "$ITSTACK_JDBC_JAR"') < start.index("catalina.sh")
+
+
+def test_openkm_start_script_installs_the_driver_only_when_tomcat_lacks_one(tmp_path):
+    """Run the driver step of openkm-start.sh against a scratch Tomcat home."""
+    from components.business import openkm
+
+    text = (Path(openkm.__file__).parent / "files" / "openkm-start.sh").read_text()
+    step = text[text.index("# Tomcat loads the JNDI"):text.index('ds="<Resource')]
+    jar = tmp_path / "postgresql-42.7.4.jar"
+    jar.write_text("jar")
+    home = tmp_path / "tomcat"
+    (home / "lib").mkdir(parents=True)
+    run = lambda: subprocess.run(["bash", "-c", f'set -eu; home="{home}"\n' + step],  # noqa: E731
+                                 env={"ITSTACK_JDBC_JAR": str(jar), "PATH": "/usr/bin:/bin"}, capture_output=True, text=True)
+    assert run().returncode == 0 and (home / "lib" / jar.name).read_text() == "jar"
+    (home / "lib" / jar.name).write_text("image's own")
+    assert run().returncode == 0 and (home / "lib" / jar.name).read_text() == "image's own"
+    (home / "lib" / jar.name).unlink()
+    jar.unlink()
+    out = run()
+    assert out.returncode != 0 and "no PostgreSQL JDBC driver" in out.stderr
+
+
+def test_odoo_upgrade_warning_is_documented():
+    """The addon relies on res_users.oauth_access_token, which later Odoo replaces by a hash column."""
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "services" / "business.md").read_text()
+    section = doc[doc.index("### Upgrading Odoo"):]
+    assert "oauth_access_token" in section and "18" in section

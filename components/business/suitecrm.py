@@ -74,11 +74,14 @@ def env_block(*, site_url: str, saml: dict | None) -> str:
 
 
 def override_block(site_url: str, host: str) -> str:
-    """Legacy (public/legacy) settings: links in mails and legacy views use site_url."""
+    """Legacy (public/legacy) settings: links in mails and legacy views use site_url; sessions are
+    not bound to the client IP (every request reaches Apache from Traefik)."""
     return (
         "# >>> itstack: managed by the itstack Pulumi program, rewritten on every start\n"
         f"$sugar_config['site_url'] = {json.dumps(site_url)};\n"
         f"$sugar_config['host_name'] = {json.dumps(host)};\n"
+        # Traefik forwards from its own address, not the user's: don't pin sessions to an IP.
+        "$sugar_config['verify_client_ip'] = false;\n"
         "# <<< itstack\n"
     )
 
@@ -118,8 +121,8 @@ class SuiteCRM(pulumi.ComponentResource):
             # "no": the image's SMTP wizard would speak https to Apache's plain-HTTP port otherwise
             # (libsuitecrm.sh); the public https URL is set by the start script instead.
             "SUITECRM_ENABLE_HTTPS": "no",
-            # Traefik forwards from its own address, not the user's: don't pin sessions to an IP.
-            "SUITECRM_VALIDATE_USER_IP": "no",
+            # No SUITECRM_VALIDATE_USER_IP: the image validates it as true|false (anything else stops
+            # the container) and uses it for SuiteCRM 7 only; override_block() sets verify_client_ip.
         }
         if smtp is not None:
             env.update({

@@ -16,6 +16,12 @@ for f in "$server_xml" "$cfg"; do
     [[ -f "$f" ]] || { echo "itstack: $f not found in this image; cannot configure OpenKM" >&2; exit 1; }
 done
 
+# Tomcat loads the JNDI data source's driver from its own lib directory.
+if ! compgen -G "${home}/lib/postgresql*.jar" >/dev/null; then
+    [[ -f "${ITSTACK_JDBC_JAR:-}" ]] || { echo "itstack: no PostgreSQL JDBC driver in ${home}/lib nor at ${ITSTACK_JDBC_JAR:-(unset)}" >&2; exit 1; }
+    cp "$ITSTACK_JDBC_JAR" "${home}/lib/"
+fi
+
 ds="<Resource name=\"jdbc/OpenKMDS\" auth=\"Container\" type=\"javax.sql.DataSource\" maxActive=\"100\" maxIdle=\"30\" maxWait=\"10000\" validationQuery=\"select 1\" driverClassName=\"org.postgresql.Driver\" url=\"jdbc:postgresql://${OKM_DB_HOST}:${OKM_DB_PORT}/${OKM_DB_NAME}\" username=\"${OKM_DB_USER}\" password=\"${OKM_DB_PASSWORD}\"/>"
 ITSTACK_DS="$ds" perl -0pi -e 's{<Resource\s+name="jdbc/OpenKMDS".*?/>}{$ENV{ITSTACK_DS}}s' "$server_xml"
 grep -q 'org.postgresql.Driver' "$server_xml" || { echo "itstack: jdbc/OpenKMDS not found in $server_xml" >&2; exit 1; }
