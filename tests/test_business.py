@@ -405,3 +405,12 @@ def test_odoo_upgrade_warning_is_documented():
     doc = (Path(__file__).resolve().parent.parent / "docs" / "services" / "business.md").read_text()
     section = doc[doc.index("### Upgrading Odoo"):]
     assert "oauth_access_token" in section and "18" in section
+
+
+def test_openkm_health_probe_runs_in_its_own_bash(dev):
+    """Exec form: the probe (with its own single quotes) reaches bash as one argument."""
+    from components.business import openkm
+
+    tests = dev.container("itstack-dev-openkm").inputs["healthcheck"]["tests"]
+    assert tests == ["CMD", "bash", "-c", openkm.LOGIN_PROBE]
+    assert "/OpenKM/login.jsp" in openkm.LOGIN_PROBE and "' 200'" in openkm.LOGIN_PROBE

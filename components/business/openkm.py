@@ -119,7 +119,8 @@ class OpenKM(pulumi.ComponentResource):
                      docker.ContainerVolumeArgs(volume_name=jdbc.name, container_path=JDBC_DIR, read_only=True)],
             uploads=[docker.ContainerUploadArgs(file=START_SCRIPT, executable=True, content=pulumi.Output.secret(
                 (_FILES / "openkm-start.sh").read_text()))],
-            healthcheck=health([f"bash -c \"{LOGIN_PROBE}\""], interval="15s", retries=20, start_period="300s"),
+            # Exec form: the probe's own quotes never pass through a second shell.
+            healthcheck=health(["CMD", "bash", "-c", LOGIN_PROBE], interval="15s", retries=20, start_period="300s"),
             wait_timeout=900,
             depends_on=[database.ready, self.jdbc_job] + ([smtp.ready] if smtp else []),
         )
