@@ -86,7 +86,7 @@ _JITSI_TAG = "jitsi/docker-jitsi-meet@stable-10888"
 JITSI_WEB = _c(
     "jitsi/web:stable-10888", _JITSI_TAG,
     ["web/rootfs/defaults/meet.conf", "web/rootfs/defaults/nginx.conf", "web/rootfs/etc/cont-init.d/10-config"],
-    env={"XMPP_DOMAIN", "XMPP_SERVER", "PUBLIC_URL", "TZ", "ENABLE_AUTH", "ENABLE_GUESTS", "AUTH_TYPE",
+    env={"XMPP_DOMAIN", "PUBLIC_URL", "TZ", "ENABLE_AUTH", "ENABLE_GUESTS",
          "DISABLE_HTTPS", "ENABLE_HTTP_REDIRECT", "XMPP_BOSH_URL_BASE", "ENABLE_COLIBRI_WEBSOCKET",
          "COLIBRI_WEBSOCKET_REGEX", "TOKEN_AUTH_URL"},
     env_values={"ENABLE_AUTH": BOOL01, "ENABLE_GUESTS": BOOL01, "DISABLE_HTTPS": BOOL01,
@@ -110,15 +110,14 @@ JITSI_PROSODY = _c(
 )
 JITSI_JICOFO = _c(
     "jitsi/jicofo:stable-10888", _JITSI_TAG, ["jicofo/rootfs/defaults/jicofo.conf"],
-    env={"XMPP_DOMAIN", "XMPP_SERVER", "PUBLIC_URL", "TZ", "ENABLE_AUTH", "ENABLE_GUESTS", "AUTH_TYPE",
-         "JICOFO_AUTH_PASSWORD"},
+    env={"XMPP_DOMAIN", "XMPP_SERVER", "TZ", "ENABLE_AUTH", "AUTH_TYPE", "JICOFO_AUTH_PASSWORD"},
     env_values={"ENABLE_AUTH": BOOL01, "AUTH_TYPE": r"^(internal|jwt|ldap|matrix|hybrid_matrix_token)$"},
     binaries={"curl"},
     ports={8888},
 )
 JITSI_JVB = _c(
     "jitsi/jvb:stable-10888", _JITSI_TAG, ["jvb/rootfs/defaults/jvb.conf"],
-    env={"XMPP_DOMAIN", "XMPP_SERVER", "PUBLIC_URL", "TZ", "JVB_AUTH_PASSWORD", "JVB_PORT", "JVB_ADVERTISE_IPS",
+    env={"XMPP_SERVER", "PUBLIC_URL", "TZ", "JVB_AUTH_PASSWORD", "JVB_PORT", "JVB_ADVERTISE_IPS",
          "ENABLE_COLIBRI_WEBSOCKET", "JVB_WS_SERVER_ID"},
     env_values={"ENABLE_COLIBRI_WEBSOCKET": BOOL01, "JVB_PORT": r"^\d+$"},
     binaries={"curl"},
@@ -162,13 +161,17 @@ FREEPBX = _c(
     "tiredofit/freepbx:5.2.0",
     "tiredofit/docker-freepbx@5.2.0",
     ["install/assets/defaults/10-freepbx", "install/etc/cont-init.d/10-freepbx", "Dockerfile",
-     "tiredofit/debian base: SMTP_* (msmtp), ZABBIX_HOSTNAME, ENABLE_FAIL2BAN (documented in README)"],
+     "tiredofit/docker-debian@2b96b8df install/etc/cont-init.d/06-messaging (SMTP_* for msmtp); "
+     "ZABBIX_HOSTNAME, ENABLE_FAIL2BAN from the same base (README)"],
     env={"DB_EMBEDDED", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASS", "RTP_START", "RTP_FINISH",
          "ENABLE_SSL", "HTTP_PORT", "UCP_FIRST", "ENABLE_FAIL2BAN", "ZABBIX_HOSTNAME", "ENABLE_SMTP",
          "SMTP_HOST", "SMTP_PORT", "SMTP_AUTHENTICATION", "SMTP_USER", "SMTP_PASS", "SMTP_TLS", "SMTP_STARTTLS",
          "SMTP_TLSCERTCHECK", "SMTP_FROM", "SMTP_MAILDOMAIN", "SMTP_DOMAIN"},
     env_values={"DB_EMBEDDED": r"^(TRUE|FALSE)$", "ENABLE_SSL": r"^(TRUE|FALSE)$", "UCP_FIRST": r"^(TRUE|FALSE)$",
-                "ENABLE_SMTP": r"^(TRUE|FALSE)$", "RTP_START": r"^\d+$", "RTP_FINISH": r"^\d+$"},
+                "ENABLE_SMTP": r"^(TRUE|FALSE)$", "RTP_START": r"^\d+$", "RTP_FINISH": r"^\d+$",
+                # truefalse_onoff in the base image's 06-messaging
+                "SMTP_TLS": r"^(TRUE|FALSE)$", "SMTP_STARTTLS": r"^(TRUE|FALSE)$",
+                "SMTP_TLSCERTCHECK": r"^(TRUE|FALSE)$", "SMTP_AUTHENTICATION": r"^(on|off|plain|login)$"},
     # s6 runs /etc/cont-init.d/* as root, in name order: ours (11-) after 10-freepbx's `fwconsole start`.
     executes={"/etc/cont-init.d/": "root"},
     binaries={"curl", "asterisk", "mysql", "bash", "fwconsole"},

@@ -87,6 +87,10 @@ class Jitsi(pulumi.ComponentResource):
         # Same authentication settings on web, prosody and jicofo.
         auth = {"ENABLE_AUTH": "1", "ENABLE_GUESTS": "1", "AUTH_TYPE": "jwt"} if self.sso else {"ENABLE_AUTH": "0"}
 
+        def only(env: dict, *unread: str) -> dict:
+            """`env` without the names this image's templates never read (stable-10888)."""
+            return {k: v for k, v in env.items() if k not in unread}
+
         prosody_env: dict[str, pulumi.Input[str]] = {
             **common, **auth,
             "JICOFO_AUTH_PASSWORD": self.jicofo_password.result,
@@ -125,7 +129,8 @@ class Jitsi(pulumi.ComponentResource):
         self.jicofo = ctx.container(
             self,
             role="jicofo",
-            envs=env_list({**common, **auth, "JICOFO_AUTH_PASSWORD": self.jicofo_password.result}),
+            envs=env_list(only({**common, **auth, "JICOFO_AUTH_PASSWORD": self.jicofo_password.result},
+                               "ENABLE_GUESTS", "PUBLIC_URL")),
             healthcheck=health(["curl -fsS --max-time 4 http://127.0.0.1:8888/about/health"], start_period="60s"),
             depends_on=[self.prosody],  # jicofo logs in to Prosody as focus@auth.meet.jitsi
         )
@@ -136,7 +141,7 @@ class Jitsi(pulumi.ComponentResource):
             endpoints=[self.jvb_endpoint],
             envs=env_list(
                 {
-                    **common,
+                    **only(common, "XMPP_DOMAIN"),
                     "JVB_AUTH_PASSWORD": self.jvb_password.result,
                     "JVB_PORT": str(JVB_UDP_PORT),
                     # The address (and, with a port offset, the port) browsers send media to.
@@ -149,8 +154,10 @@ class Jitsi(pulumi.ComponentResource):
             depends_on=[self.prosody],
         )
         self.web_endpoint = ctx.endpoint(WEB_PORT, role="web", host_port=8280)  # 80 is Nextcloud's on lab-app1
+        # The web image talks to Prosody through XMPP_BOSH_URL_BASE, not XMPP_SERVER, and its
+        # authentication needs only ENABLE_AUTH/ENABLE_GUESTS and TOKEN_AUTH_URL.
         web_env: dict[str, pulumi.Input[str]] = {
-            **common, **auth,
+            **only({**common, **auth}, "XMPP_SERVER", "AUTH_TYPE"),
             "DISABLE_HTTPS": "1",
             "ENABLE_HTTP_REDIRECT": "0",
             "XMPP_BOSH_URL_BASE": f"http://{prosody_name}:{PROSODY_HTTP_PORT}",
