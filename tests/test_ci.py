@@ -102,3 +102,12 @@ jobs:
     # Ours pass (the unit lane runs this too; here it proves the check above is not vacuous).
     ok = subprocess.run([str(ROOT / "scripts" / "actionlint")], capture_output=True, text=True, timeout=600)
     assert ok.returncode == 0, ok.stdout + ok.stderr
+
+
+def test_the_setup_and_deploy_scripts_pass_shellcheck():
+    import shutil
+
+    assert shutil.which("shellcheck"), "shellcheck is needed: scripts/test-deps installs it"
+    scripts = ["scripts/setup", "scripts/test-deps", "scripts/deploy", "scripts/actionlint", "scripts/lib/need-deb.sh"]
+    out = subprocess.run(["shellcheck", "-x", *scripts], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout

@@ -25,7 +25,7 @@ need_deb() {
   fi
   rm -f "$log"
   if ! "$@" >/dev/null 2>&1; then
-    printf 'error: apt-get installed %s, but `%s` still fails (needed for %s)\n' "$pkg" "$*" "$why" >&2
+    printf "error: apt-get installed %s, but '%s' still fails (needed for %s)\n" "$pkg" "$*" "$why" >&2
     return 1
   fi
 }
