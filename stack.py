@@ -7,7 +7,7 @@ exports its contract. No phase numbers, no sleeps: a service that needs PostgreS
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Mapping
 
 import pulumi
 
@@ -77,13 +77,16 @@ def _redis_consumers(settings: Settings) -> list[str]:
     return [s for s in settings.services if SERVICES[s].redis_db is not None]
 
 
-def build(settings: Settings) -> Platform:
+def build(settings: Settings, overrides: Mapping[str, type] | None = None) -> Platform:
+    """`overrides`: service -> component class to use instead of the default, for the engine lane
+    that deploys these tiers without the keycloak and postgresql plugins (tests/engine/tiers_program)."""
+    kinds = {"postgresql": PostgreSQL, "keycloak": Keycloak, **(overrides or {})}
     hosts = {h.name: HostRuntime(settings, h) for h in settings.hosts}
     p = Platform(settings=settings, hosts=hosts, integrations=Integrations(settings.disabled_integrations))
 
     # Data tier.
     if p.enabled("postgresql"):
-        p.postgres = PostgreSQL(p.ctx("postgresql"))
+        p.postgres = kinds["postgresql"](p.ctx("postgresql"))
         p.components["postgresql"] = p.postgres
     if p.enabled("mariadb"):
         p.mariadb = MariaDB(p.ctx("mariadb"))
@@ -102,7 +105,7 @@ def build(settings: Settings) -> Platform:
         p.components["freeipa"] = p.freeipa
     if p.enabled("keycloak"):
         kctx = p.ctx("keycloak")
-        p.keycloak = Keycloak(
+        p.keycloak = kinds["keycloak"](
             kctx,
             database=p.postgres.database("keycloak", kctx.host),
             directory=p.freeipa.directory_for(kctx.host),

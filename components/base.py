@@ -68,7 +68,7 @@ class HostRuntime:
                 internal=internal,
                 options=options,
                 labels=[docker.NetworkLabelArgs(label="org.itstack.tier", value=tier)],
-                opts=pulumi.ResourceOptions(provider=self.provider),
+                opts=pulumi.ResourceOptions(provider=self.provider, delete_before_replace=True),  # fixed name
             )
         return self._networks[tier]
 
@@ -164,6 +164,10 @@ class ServiceContext:
         return f"{self.host.prefix()}-{self.service}{suffix}"
 
     def opts(self, parent: pulumi.Resource, **kw) -> pulumi.ResourceOptions:
+        """Options for a Docker object of this service. Containers, volumes and networks have fixed
+        names, so a replacement must remove the old object first: Pulumi's default (create the new
+        one, then delete the old) fails on a real engine with "name ... is already in use"."""
+        kw.setdefault("delete_before_replace", True)
         return pulumi.ResourceOptions(parent=parent, provider=self.host.provider, **kw)
 
     def volume(self, parent: pulumi.Resource, purpose: str) -> docker.Volume:

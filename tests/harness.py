@@ -62,6 +62,7 @@ class Record:
     parent: str
     custom: bool
     protect: bool
+    delete_before_replace: bool
     additional_secret_outputs: list
     provider: str
 
@@ -108,6 +109,7 @@ class RecordingMonitor(pmocks.MockMonitor):
                     parent=request.parent,
                     custom=bool(request.custom),
                     protect=bool(request.protect),
+                    delete_before_replace=bool(request.deleteBeforeReplace),
                     additional_secret_outputs=list(request.additionalSecretOutputs),
                     provider=request.provider,
                 )

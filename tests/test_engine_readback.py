@@ -130,3 +130,34 @@ def test_the_old_keycloak_probe_would_have_failed_this_check():
 
     with pytest.raises(AssertionError, match="split into several words"):
         _nested_scripts(_tokens(f"bash -c '{_READY_PROBE}'"), "keycloak (old form)")
+
+
+def _provider_cpus(declared: str) -> str:
+    """What the docker provider writes to state after a read: NanoCPUs as a decimal string with
+    trailing zeros cut, or one decimal when nine zeros remain (its nanoInt64ToDecimalString)."""
+    from fractions import Fraction
+
+    nano = int(Fraction(declared) * 10**9)
+    text = f"{nano // 10**9}.{nano % 10**9:09d}"
+    return f"{nano // 10**9}.{(nano % 10**9) // 10**8}" if text.count("0") == 9 else text.rstrip("0")
+
+
+def test_cpus_are_written_as_the_provider_reads_them_back(program):
+    # cpus forces a replacement when it differs: a refresh must read back the same string.
+    for c in _containers(program):
+        if c.inputs.get("cpus"):
+            assert c.inputs["cpus"] == _provider_cpus(c.inputs["cpus"]), c.inputs["name"]
+
+
+def test_capabilities_carry_the_cap_prefix_docker_stores(program):
+    # Docker 20.10 stores --cap-add NET_ADMIN as CAP_NET_ADMIN (seen on the engine .ci/run installs).
+    for c in _containers(program):
+        for cap in (c.inputs.get("capabilities") or {}).get("adds", []):
+            assert cap.startswith("CAP_"), (c.inputs["name"], cap)
+
+
+def test_every_named_container_is_deleted_before_its_replacement(program):
+    """Container names are fixed, so Pulumi's default replace (create the new one, then delete the
+    old) fails on a real engine: "the container name … is already in use". Jobs included."""
+    late = [c.inputs["name"] for c in _containers(program) if not c.delete_before_replace]
+    assert late == []

@@ -15,54 +15,18 @@ One deviation, stated: KC_HOSTNAME is the loopback URL, since the test has no DN
 sso.<domain>."""
 from __future__ import annotations
 
-import base64
-import html
-import http.cookiejar
-import json
-import re
 import socket
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 
 import pytest
 
 from dockertools import docker, local_image, run_healthcheck, unique
 from harness import evaluate, stack_config
+from oidc_flow import claims as _claims, code_flow_login, request as _request
 
 SUFFIX = "dc=it-stack,dc=test"
 BIND_DN = f"uid=keycloak-svc,cn=sysaccounts,cn=etc,{SUFFIX}"
 DIRECTORY_NETWORK = "itstack-contract-directory"
-
-
-def _request(method, url, data=None, token=None, form=False, opener=None):
-    headers = {}
-    body = None
-    if data is not None:
-        if form:
-            body = urllib.parse.urlencode(data).encode()
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        else:
-            body = json.dumps(data).encode()
-            headers["Content-Type"] = "application/json"
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    req = urllib.request.Request(url, data=body, headers=headers, method=method)
-    try:
-        resp = (opener or urllib.request.build_opener()).open(req, timeout=60)
-    except urllib.error.HTTPError as e:
-        if e.code >= 400:
-            e.msg = f"{e.msg} ({method} {url}): {e.read().decode(errors='replace')[:500]}"
-        raise
-    with resp:
-        text = resp.read().decode()
-        return resp.status, resp.headers, (json.loads(text) if text and text.lstrip()[:1] in "{[" else text)
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +62,11 @@ def platform(program):
         # What pulumi_postgresql would do with the recorded Role, Database and Grant inputs.
         for consumer in ("keycloak", "nextcloud"):
             _apply_database(program, pg, consumer)
+        for maintenance in ("postgres", "template1"):
+            grant = program.named("postgresql:index/grant:Grant", f"postgresql-{maintenance}-revoke-public").inputs
+            assert grant["role"] == "public" and grant["privileges"] == [] and grant["database"] == maintenance
+            docker("exec", pg, "psql", "-v", "ON_ERROR_STOP=1", "-U", "postgres", "-c",
+                   f"REVOKE ALL ON DATABASE {maintenance} FROM PUBLIC")
 
         kc_env = [e for e in program.container("itstack-dev-keycloak").inputs["envs"] if not e.startswith("KC_HOSTNAME=")]
         kc = unique("itstack-contract-kc")
@@ -239,34 +208,9 @@ def test_directory_user_and_group_appear_after_a_sync(configured):
 
 def _login(configured, username, password):
     """Authorization-code flow of the program's Nextcloud client, as a browser would do it."""
-    base, realm, client = configured["base"], configured["realm"], configured["client"]
-    redirect = client["validRedirectUris"][0]
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect)
-    query = urllib.parse.urlencode({"client_id": client["clientId"], "response_type": "code", "scope": "openid",
-                                    "redirect_uri": redirect, "state": "s1"})
-    _, _, page = _request("GET", f"{base}/realms/{realm}/protocol/openid-connect/auth?{query}", opener=opener)
-    action = html.unescape(re.search(r'<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"', page).group(1))
-    for cookie in jar:  # Keycloak marks its cookies Secure; the test talks plain HTTP on loopback
-        cookie.secure = False
-    try:
-        _, _, page = _request("POST", action, {"username": username, "password": password}, form=True, opener=opener)
-        return None, page
-    except urllib.error.HTTPError as e:
-        if e.code != 302:
-            raise
-        location = e.headers["Location"]
-    assert location.startswith(redirect), location
-    code = urllib.parse.parse_qs(urllib.parse.urlparse(location).query)["code"][0]
-    _, _, tokens = _request("POST", f"{base}/realms/{realm}/protocol/openid-connect/token",
-                            {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect,
-                             "client_id": client["clientId"], "client_secret": client["clientSecret"]}, form=True)
-    return tokens, None
-
-
-def _claims(jwt: str) -> dict:
-    payload = jwt.split(".")[1]
-    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    client = configured["client"]
+    return code_flow_login(configured["base"], configured["realm"], client["clientId"], client["clientSecret"],
+                           client["validRedirectUris"][0], username, password)
 
 
 def test_directory_user_signs_in_with_the_group_claim(configured):
@@ -301,7 +245,8 @@ def test_each_database_role_reaches_its_own_database_only(program, platform):
         role = roles[mine]
         ok = _psql_as(platform["pg"], role["name"], role["password"], mine)
         assert ok.returncode == 0 and ok.stdout.strip() == role["name"], ok.stderr
-        refused = _psql_as(platform["pg"], role["name"], role["password"], other)
-        assert refused.returncode != 0 and "permission denied" in refused.stderr, refused.stderr
+        for elsewhere in (other, "postgres", "template1"):
+            refused = _psql_as(platform["pg"], role["name"], role["password"], elsewhere)
+            assert refused.returncode != 0 and "permission denied" in refused.stderr, (elsewhere, refused.stderr)
     wrong = _psql_as(platform["pg"], roles["nextcloud"]["name"], "wrong-password", "nextcloud")
     assert wrong.returncode != 0 and "password authentication failed" in wrong.stderr
