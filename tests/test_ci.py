@@ -30,6 +30,10 @@ def _pulumi_step(wf: dict) -> dict:
     return steps[0]
 
 
+def _stacks(job: dict) -> list[str]:
+    return sorted(entry["stack"] for entry in job["strategy"]["matrix"]["include"])
+
+
 def _job_of(wf: dict, step: dict) -> dict:
     return next(j for j in wf["jobs"].values() if step in j.get("steps", []))
 
@@ -49,7 +53,7 @@ def test_pull_requests_run_the_unit_lane_and_comment_a_preview_of_every_stack():
     assert any(r.strip() == "scripts/test --unit" for r in runs)
     step = _pulumi_step(wf)
     job = _job_of(wf, step)
-    assert sorted(job["strategy"]["matrix"]["stack"]) == STACKS
+    assert _stacks(job) == STACKS
     assert step["with"]["command"] == "preview" and step["with"]["stack-name"] == "${{ matrix.stack }}"
     assert step["with"]["comment-on-pr"] is True
     assert job["permissions"]["pull-requests"] == "write"
@@ -59,7 +63,7 @@ def test_the_drift_check_refreshes_and_expects_no_changes_for_every_stack_on_a_s
     wf = _load("drift.yml")
     assert wf["on"]["schedule"][0]["cron"]
     step = _pulumi_step(wf)
-    assert sorted(_job_of(wf, step)["strategy"]["matrix"]["stack"]) == STACKS
+    assert _stacks(_job_of(wf, step)) == STACKS
     w = step["with"]
     assert (w["command"], w["refresh"], w["expect-no-changes"]) == ("preview", True, True)
 
@@ -79,6 +83,9 @@ def test_backend_and_passphrase_come_from_repository_secrets(name):
 def test_docs_ci_explains_every_secret_and_variable_the_workflows_use():
     text = "".join(p.read_text() for p in WORKFLOWS.glob("*.yml"))
     names = set(re.findall(r"\$\{\{\s*(?:secrets|vars)\.(\w+)", text))
+    # Variables looked up by name from the matrix (`vars[matrix.runner]`).
+    names |= {e["runner"] for n in ("pull-request.yml", "drift.yml") for j in _load(n)["jobs"].values()
+              for e in j.get("strategy", {}).get("matrix", {}).get("include", [])}
     assert "PULUMI_BACKEND_URL" in names and "PULUMI_CONFIG_PASSPHRASE" in names
     doc = (ROOT / "docs" / "ci.md").read_text()
     missing = sorted(n for n in names if f"`{n}`" not in doc)
