@@ -62,8 +62,9 @@ NEXTCLOUD = _c(
     env_ignored={"SMTP_AUTHTYPE": "only feeds mail_smtpauthtype (default LOGIN), which Nextcloud's mailer "
                                   "no longer reads",
                  "REDIS_HOST": "the image's Redis config has no database index: ours is zz-itstack.config.php"},
-    # run_path(): `su -p www-data -s /bin/sh -c <hook>` after an `-x` test.
-    user="root",
+    # The entrypoint starts as root, but PHP (Apache workers, occ, cron.php) and the hooks run as
+    # www-data: run_path() does `su -p www-data -s /bin/sh -c <hook>` after an `-x` test.
+    user="www-data",
     executes={"/docker-entrypoint-hooks.d/before-starting/": "www-data"},
     binaries={"curl", "php", "bash", "busybox"},
     ports={80},

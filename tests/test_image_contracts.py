@@ -325,3 +325,10 @@ def test_docs_say_at_which_tag_each_contract_was_read():
     missing = [c.image for c in {id(c): c for c in ic.CONTRACTS.values()}.values()
                if not any(c.image in line and "read at" in line.lower() for line in text.splitlines())]
     assert not missing, f"docs/services/*.md name no 'read at' line for: {missing}"
+
+
+def test_command_parsing_finds_every_called_binary():
+    cmds = _commands("curl -fsS http://x/ | grep -q ok && timeout 4 bash -c 'exec 3<>/dev/tcp/h/1' "
+                     "&& test $(( $(date +%s) - 1 )) -lt 5 && FOO=1 exec python3 -c 'print(1)' >/dev/null 2>&1")
+    assert [c for c, _ in cmds] == ["curl", "grep", "bash", "test", "python3"]
+    assert ic.OPENKM.binaries.isdisjoint({"curl", "wget"})  # the OpenKM image has neither
