@@ -398,3 +398,13 @@ def test_communications_doc_matches_the_code():
     assert "Until the data tier grants `+keys`" not in doc
     assert "Pulumi transformation" not in doc and "_udp_ports" not in doc
     assert '`"healthy":true`' in doc
+
+
+def test_zammad_scheduler_does_not_wait_for_rails(dev):
+    """health_check answers "healthy":false ("scheduler not running") until the scheduler has run:
+    a scheduler created only after rails is healthy would never start."""
+    rails = dev.container("itstack-dev-zammad-railsserver")
+    scheduler = dev.container("itstack-dev-zammad-scheduler")
+    init = dev.named("docker:index/container:Container", "zammad-init")
+    assert not dev.before(rails.urn, scheduler.urn)
+    assert dev.before(init.urn, scheduler.urn) and dev.before(init.urn, rails.urn)

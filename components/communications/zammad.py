@@ -175,7 +175,8 @@ class Zammad(pulumi.ComponentResource):
         self.websocket_host = ctx.container_name("websocket")
         self.endpoint = ctx.endpoint(NGINX_PORT, role="nginx")
         # The monitoring endpoint answers only with the right token: proves rails, the database
-        # (where the token lives) and our settings job all worked.
+        # (where the token lives) and our settings job all worked; "healthy":true also needs the
+        # scheduler to have run, so the scheduler starts beside rails, not after it.
         rails_env = env_list({**common, "ITSTACK_MONITORING_TOKEN": self.monitoring_token.result})
         self.railsserver = ctx.container(
             self,
@@ -207,7 +208,10 @@ class Zammad(pulumi.ComponentResource):
             # No port: the background worker must be PID 1 (the entrypoint execs it once ready).
             healthcheck=health(["tr '\\0' ' ' </proc/1/cmdline | grep -q background-worker"], start_period="180s"),
             wait_timeout=900,
-            depends_on=[self.railsserver],
+            # Not after rails: rails answers "healthy":true only once the scheduler has run its
+            # jobs ("scheduler not running" otherwise). The entrypoint waits for the init job's
+            # migrations itself (check_zammad_ready).
+            depends_on=[self.init_job],
         )
         self.websocket = ctx.container(
             self,
