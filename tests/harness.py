@@ -136,20 +136,19 @@ class Mocks(pulumi.runtime.Mocks):
             state.setdefault("certRequestPem", f"-----BEGIN CERTIFICATE REQUEST-----{digest}")
         elif t == "keycloak:index/realm:Realm":
             return args.inputs["realm"], state
+        elif t == "pulumi-python:dynamic:Resource" and args.inputs.get("kind") == "realm-certificate":
+            state["value"] = REALM_CERT  # what the lookup reads from a fresh realm's keys
+        elif t == "pulumi-python:dynamic:Resource" and args.inputs.get("kind") == "client-role-id":
+            state["value"] = f"role-{args.inputs['role']}-uuid"
         return f"{args.name}-id", state
 
+    def __init__(self):
+        self.invokes: list[str] = []
+
     def call(self, args: pulumi.runtime.MockCallArgs):
-        if args.token == "keycloak:openid/getClient:getClient":
-            return {"id": "realm-management-uuid", "clientId": args.args.get("clientId")}
-        if args.token == "keycloak:index/getRealmKeys:getRealmKeys":
-            # One active RS256 key, like a fresh realm's.
-            cert = REALM_CERT
-            return {"realmId": args.args.get("realmId"), "id": "keys",
-                    "keys": [{"algorithm": "RS256", "certificate": cert, "containerId": "c", "kid": "k1",
-                              "providerId": "p", "providerPriority": 100, "publicKey": "pub", "status": "ACTIVE",
-                              "type": "RSA"}]}
-        if args.token == "keycloak:index/getRole:getRole":
-            return {"id": f"role-{args.args.get('name')}-uuid", "name": args.args.get("name")}
+        # The program makes no invokes (they would tie every preview and `up` to live servers):
+        # recorded so a test can hold it to that.
+        self.invokes.append(args.token)
         return {}
 
 
@@ -158,6 +157,7 @@ class Evaluation:
     settings: Settings
     platform: Platform
     records: list[Record]
+    invokes: list[str] = field(default_factory=list)
     by_urn: dict[str, Record] = field(default_factory=dict)
 
     def __post_init__(self):
@@ -228,7 +228,7 @@ def evaluate(stack: str, raw: dict[str, Any], secrets: dict[str, Any] | None = N
         export_contract(holder["platform"])
 
     run()
-    return Evaluation(settings, holder["platform"], monitor.records)
+    return Evaluation(settings, holder["platform"], monitor.records, mocks.invokes)
 
 
 def stack_config(stack: str) -> dict[str, Any]:

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pulumi
 import pulumi_docker as docker
-import pulumi_keycloak as keycloak
 import pulumi_random as random
 
 from components.base import ServiceContext, env_list, health
@@ -180,16 +179,6 @@ def sp_entity_id(url: str) -> str:
     return f"{url}/saml/metadata"
 
 
-def idp_signing_certificate(platform) -> pulumi.Output[str]:
-    """The realm's active RS256 signing certificate (what Keycloak signs SAML responses with)."""
-    kc = platform.keycloak
-    keys = keycloak.get_realm_keys_output(
-        realm_id=kc.realm.id, algorithms=["RS256"], statuses=["ACTIVE"],
-        opts=pulumi.InvokeOptions(provider=kc.provider),
-    )
-    return keys.apply(lambda r: next((k.certificate for k in (r.keys or []) if k.certificate), ""))
-
-
 def deploy(platform) -> SuiteCRM:
     ctx = platform.ctx("suitecrm")
     database = platform.mariadb.database("suitecrm", ctx.host)
@@ -203,7 +192,7 @@ def deploy(platform) -> SuiteCRM:
             # Keycloak's clients here force POST binding.
             role_groups={"suitecrm-admin": "suitecrm-admin"},
         )
-        cert = idp_signing_certificate(platform)
+        cert = platform.keycloak.signing_certificate
         platform.integrations.add("sso", "keycloak", "suitecrm", "SAML 2.0 (onelogin bundle, users created on first login)",
                                   "login")
     smtp = platform.smtp("suitecrm", ctx.host)

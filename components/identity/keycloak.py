@@ -16,6 +16,7 @@ import pulumi_random as random
 from components.base import ServiceContext, env_list, health
 from components.data.credentials import DatabaseCredentials
 from components.identity.freeipa import Directory
+from components.identity.keycloak_lookup import KeycloakLookup
 
 HTTP_PORT = 8080
 MANAGEMENT_PORT = 9000
@@ -73,6 +74,7 @@ class Keycloak(pulumi.ComponentResource):
         host, port = self.endpoint.admin_address
         self.admin_url = f"http://{host}:{port}"
         self._groups: dict[str, keycloak.Group] = {}
+        self._signing_certificate: pulumi.Output[str] | None = None
         self._configure_realm(directory)
         self.register_outputs({"issuer": self.issuer, "realm": self.realm_name, "url": self.public_url})
 
@@ -171,21 +173,30 @@ class Keycloak(pulumi.ComponentResource):
         )
         # FreeIPA's `admins` administer the realm: the group exists in Keycloak before the first
         # LDAP sync, which then fills it with the directory's members (matched by name).
-        realm_mgmt = keycloak.openid.get_client_output(
-            realm_id=self.realm.id, client_id="realm-management", opts=pulumi.InvokeOptions(provider=self.provider)
-        )
-        realm_admin = keycloak.get_role_output(
-            realm_id=self.realm.id, client_id=realm_mgmt.id, name="realm-admin",
-            opts=pulumi.InvokeOptions(provider=self.provider),
-        )
+        realm_admin = self._lookup("realm-admin-role", kind="client-role-id", client_id="realm-management",
+                                   role="realm-admin")
         self.admins_role = keycloak.GroupRoles(
             "admins-realm-admin",
             realm_id=self.realm.id,
             group_id=self.group("admins").id,
-            role_ids=[realm_admin.id],
+            role_ids=[realm_admin.value],
             exhaustive=False,
             opts=kopts,
         )
+
+    def _lookup(self, name: str, **what) -> KeycloakLookup:
+        """A fact of the realm read once into the state (no invoke: see keycloak_lookup.py)."""
+        return KeycloakLookup(
+            name, admin_url=self.container.name.apply(lambda _: self.admin_url), admin_user=ADMIN_USER,
+            admin_password=self.admin_password.result, realm=self.realm.realm, **what,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.realm]))
+
+    @property
+    def signing_certificate(self) -> pulumi.Output[str]:
+        """The realm's active RS256 certificate (base64 DER), which SAML apps pin."""
+        if self._signing_certificate is None:
+            self._signing_certificate = self._lookup("realm-signing-certificate", kind="realm-certificate").value
+        return self._signing_certificate
 
     def _container(self, ctx: ServiceContext, database: DatabaseCredentials, directory: Directory, heap: int):
         return ctx.container(

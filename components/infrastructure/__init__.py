@@ -8,7 +8,6 @@ running to monitor them)" falls out of the graph.
 from __future__ import annotations
 
 import pulumi
-import pulumi_keycloak as keycloak
 
 from components.base import Endpoint
 from components.infrastructure.graylog import Graylog
@@ -22,16 +21,6 @@ ZABBIX_PROVISION = {
     "zabbix-user": ("User role", ("IT-Stack operators",)),
 }
 MATTERMOST_CHANNEL = "ops-alerts"
-
-
-def _idp_certificate(platform) -> pulumi.Output[str]:
-    """The realm's active RS256 signing certificate: what Keycloak signs SAML responses with."""
-    kc = platform.keycloak
-    keys = keycloak.get_realm_keys_output(
-        realm_id=kc.realm.id, algorithms=["RS256"], statuses=["ACTIVE"],
-        opts=pulumi.InvokeOutputOptions(provider=kc.provider),
-    )
-    return keys.apply(lambda r: next((k.certificate for k in (r.keys or []) if k.certificate), ""))
 
 
 def monitor_targets(platform) -> list[MonitorTarget]:
@@ -99,7 +88,7 @@ def _deploy_zabbix(platform) -> Zabbix:
             sp_entity_id=client.entity_id,
             idp_entity_id=client.idp_entity_id,
             sso_url=client.idp_sso_url,
-            idp_certificate_pem=_idp_certificate(platform),
+            idp_certificate_pem=platform.keycloak.signing_certificate,
             provision=ZABBIX_PROVISION,
             ready=client.resource,
         )

@@ -19,7 +19,10 @@ import pytest
 
 from dockertools import docker
 from oidc_flow import admin_token, claims, code_flow_login, request
-from tiers import remove_leftovers, DIRECTORY, containers_of, leftovers, program_stack, start_directory, stop_directory
+from tiers import (
+    DIRECTORY, containers_of, crash_and_converge, leftovers,
+    program_stack, remove_leftovers, start_directory, stop_and_converge, stop_directory,
+)
 
 STACK = "e2e"
 PREFIX = f"itstack-{STACK}"
@@ -111,26 +114,27 @@ def test_no_generated_secret_in_the_state_in_plain_text(deployed):
         assert value not in exported
 
 
-def test_a_killed_database_converges_and_keeps_its_data(deployed):
-    pulumi, out = deployed["pulumi"], deployed["outputs"]
+def test_a_killed_or_stopped_database_converges_and_keeps_its_data(deployed):
+    out = deployed["outputs"]
     pg = out["database_endpoints"]["postgresql"]
     mine = out["e2e_databases"]["postgresql"]
 
-    def connect():
-        return pg8000.native.Connection(mine["user"], host=pg["host"], port=pg["port"], database=mine["database"],
+    def rows(insert=None):
+        conn = pg8000.native.Connection(mine["user"], host=pg["host"], port=pg["port"], database=mine["database"],
                                         password=mine["password"], timeout=10)
+        try:
+            if insert:
+                conn.run("CREATE TABLE IF NOT EXISTS probe (v text)")
+                conn.run("INSERT INTO probe VALUES (:v)", v=insert)
+            return [r[0] for r in conn.run("SELECT v FROM probe")]
+        finally:
+            conn.close()
 
-    conn = connect()
-    conn.run("CREATE TABLE probe (v text)")
-    conn.run("INSERT INTO probe VALUES ('before the kill')")
-    conn.close()
-    docker("kill", f"{PREFIX}-postgresql")
-    pulumi.run("up", "--yes", "--refresh", "--stack", STACK, "--skip-preview")
-    conn = connect()
-    assert conn.run("SELECT v FROM probe") == [["before the kill"]]
-    conn.close()
-    preview = pulumi.run("preview", "--stack", STACK, "--expect-no-changes", "--diff", check=False)
-    assert preview.returncode == 0, preview.stdout + preview.stderr
+    assert rows("before the kill") == ["before the kill"]
+    crash_and_converge(deployed["pulumi"], STACK, "postgresql")
+    assert rows() == ["before the kill"]
+    stop_and_converge(deployed["pulumi"], STACK, "postgresql")
+    assert rows() == ["before the kill"]
 
 
 def test_destroy_leaves_nothing_behind(deployed):

@@ -13,9 +13,6 @@ preview after `up` must be empty.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import time
 import urllib.parse
 import urllib.request
 
@@ -23,7 +20,10 @@ import pg8000.native
 import pytest
 
 from dockertools import docker
-from tiers import remove_leftovers, containers_of, leftovers, program_stack, start_directory, stop_directory
+from tiers import (
+    containers_of, crash_and_converge, leftovers, program_stack,
+    remove_leftovers, start_directory, stop_and_converge, stop_directory,
+)
 
 STACK = "containers"
 PREFIX = f"itstack-{STACK}"
@@ -108,47 +108,20 @@ def _probe_row(out, value=None):
         conn.close()
 
 
-def _wait_healthy(name, seconds=180):
-    deadline = time.time() + seconds
-    while True:
-        state = json.loads(docker("inspect", name).stdout)[0]["State"]
-        if state["Running"] and state["Health"]["Status"] == "healthy":
-            return state
-        assert time.time() < deadline, f"{name} not healthy again after {seconds} s: {state['Status']}"
-        time.sleep(2)
-
-
 def test_a_killed_database_converges_and_keeps_its_data(deployed):
     """PostgreSQL's server process killed (SIGKILL from the host, as the OOM killer or a crash
     would): the restart policy brings it back on the same volume; `up` then has nothing to do."""
-    pulumi, out = deployed["pulumi"], deployed["outputs"]
+    out = deployed["outputs"]
     assert _probe_row(out, "written before the kill") == ["written before the kill"]
-    name = f"{PREFIX}-postgresql"
-    pid = json.loads(docker("inspect", name).stdout)[0]["State"]["Pid"]
-    os.kill(pid, signal.SIGKILL)
-    state = _wait_healthy(name)
-    assert json.loads(docker("inspect", name).stdout)[0]["RestartCount"] >= 1
-    up = pulumi.run("up", "--yes", "--stack", STACK, "--skip-preview")
-    assert _probe_row(out) == ["written before the kill"], state
-    preview = pulumi.run("preview", "--stack", STACK, "--expect-no-changes", "--diff", check=False)
-    assert preview.returncode == 0, up.stdout + preview.stdout + preview.stderr
+    crash_and_converge(deployed["pulumi"], STACK, "postgresql")
+    assert _probe_row(out) == ["written before the kill"]
 
 
 def test_a_database_stopped_by_hand_is_started_by_a_targeted_refresh(deployed):
-    """`docker kill`/`docker stop` is a deliberate stop that the restart policy respects. The
-    engine converges it: a refresh of the container alone (the databases inside cannot be read
-    while it is down) finds it stopped, and `up` starts it again, data intact."""
-    pulumi, out = deployed["pulumi"], deployed["outputs"]
-    name = f"{PREFIX}-postgresql"
-    docker("kill", name)
-    urn = next(r["urn"] for r in pulumi.export(STACK)["deployment"]["resources"]
-               if r["type"] == "docker:index/container:Container" and r["urn"].endswith("::postgresql"))
-    pulumi.run("refresh", "--yes", "--stack", STACK, "--target", urn)
-    pulumi.run("up", "--yes", "--stack", STACK, "--skip-preview")
-    _wait_healthy(name)
-    assert _probe_row(out) == ["written before the kill"]
-    preview = pulumi.run("preview", "--stack", STACK, "--expect-no-changes", "--diff", check=False)
-    assert preview.returncode == 0, preview.stdout + preview.stderr
+    """`docker kill`/`docker stop` is a deliberate stop that the restart policy respects; a refresh
+    of the container alone and `up` bring it back, data intact."""
+    stop_and_converge(deployed["pulumi"], STACK, "postgresql")
+    assert _probe_row(deployed["outputs"]) == ["written before the kill"]
 
 
 def test_destroy_leaves_nothing_behind(deployed):

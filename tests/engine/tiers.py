@@ -4,7 +4,9 @@ tests/engine/tiers_program deployed with the real CLI onto the local engine, bes
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import time
 from pathlib import Path
 
@@ -84,3 +86,46 @@ def remove_leftovers(stack: str) -> dict[str, list[str]]:
     for v in found["volumes"]:
         docker("volume", "rm", "-f", v, check=False)
     return found
+
+
+def wait_healthy(name: str, seconds: int = 180) -> dict:
+    deadline = time.time() + seconds
+    while True:
+        state = json.loads(docker("inspect", name).stdout)[0]["State"]
+        if state["Running"] and state.get("Health", {}).get("Status") == "healthy":
+            return state
+        assert time.time() < deadline, f"{name} not healthy again after {seconds} s: {state['Status']}"
+        time.sleep(2)
+
+
+def _expect_no_changes(pulumi: Pulumi, stack: str) -> None:
+    """Converged: every container of the stack healthy again and nothing left to change."""
+    for c in containers_of(stack):
+        wait_healthy(c["Name"].lstrip("/"))
+    preview = pulumi.run("preview", "--stack", stack, "--expect-no-changes", "--diff", check=False)
+    assert preview.returncode == 0, preview.stdout + preview.stderr
+
+
+def crash_and_converge(pulumi: Pulumi, stack: str, service: str) -> None:
+    """The service's main process killed from the host (SIGKILL, as the OOM killer or a crash):
+    the restart policy brings it back healthy, and `up` then finds nothing to change."""
+    name = f"itstack-{stack}-{service}"
+    os.kill(json.loads(docker("inspect", name).stdout)[0]["State"]["Pid"], signal.SIGKILL)
+    wait_healthy(name)
+    assert json.loads(docker("inspect", name).stdout)[0]["RestartCount"] >= 1
+    pulumi.run("up", "--yes", "--stack", stack, "--skip-preview")
+    _expect_no_changes(pulumi, stack)
+
+
+def stop_and_converge(pulumi: Pulumi, stack: str, service: str) -> None:
+    """The container stopped by hand (`docker kill`), which the restart policy respects. A refresh
+    of that container alone (the databases inside cannot be read while it is down) finds it
+    stopped; `up` replaces it on the same volume; the next preview is empty."""
+    name = f"itstack-{stack}-{service}"
+    docker("kill", name)
+    urn = next(r["urn"] for r in pulumi.export(stack)["deployment"]["resources"]
+               if r["type"] == "docker:index/container:Container" and r["urn"].endswith(f"::{service}"))
+    pulumi.run("refresh", "--yes", "--stack", stack, "--target", urn)
+    pulumi.run("up", "--yes", "--stack", stack, "--skip-preview")
+    wait_healthy(name)
+    _expect_no_changes(pulumi, stack)
