@@ -250,3 +250,21 @@ def test_each_database_role_reaches_its_own_database_only(program, platform):
             assert refused.returncode != 0 and "permission denied" in refused.stderr, (elsewhere, refused.stderr)
     wrong = _psql_as(platform["pg"], roles["nextcloud"]["name"], "wrong-password", "nextcloud")
     assert wrong.returncode != 0 and "password authentication failed" in wrong.stderr
+
+
+def test_lookups_read_the_realm_admin_role_and_signing_certificate(configured, platform):
+    """What components/identity/keycloak_lookup.py reads into the state, against the real Keycloak."""
+    from components.identity.keycloak_lookup import KeycloakLookupError, lookup
+
+    props = {"admin_url": platform["base"], "admin_user": platform["admin_user"],
+             "admin_password": platform["admin_password"], "realm": configured["realm"]}
+    r, token = configured["r"], configured["token"]
+    _, _, mgmt = _request("GET", f"{r}/clients?clientId=realm-management", token=token)
+    _, _, role = _request("GET", f"{r}/clients/{mgmt[0]['id']}/roles/realm-admin", token=token)
+    assert lookup({**props, "kind": "client-role-id", "client_id": "realm-management", "role": "realm-admin"}) == role["id"]
+    _, _, keys = _request("GET", f"{r}/keys", token=token)
+    active = {k["certificate"] for k in keys["keys"] if k["algorithm"] == "RS256" and k.get("certificate")}
+    assert lookup({**props, "kind": "realm-certificate"}) in active
+    with pytest.raises(KeycloakLookupError, match="answered 40[01]") as refused:
+        lookup({**props, "admin_password": "wrong", "kind": "realm-certificate"})
+    assert "wrong" not in str(refused.value)
