@@ -350,8 +350,9 @@ def admin(program, zabbix):
 
 # Found running this: a dynamic provider gets every number as a float (protobuf Struct), and
 # zabbix_api._create_host formats ports with str(): "10050.0" for the agent interface, which
-# Zabbix refuses (6.0 and 7.0 alike: `Incorrect interface port "10050.0" provided.`), and
-# "net.tcp.service[tcp,<host>,5432.0]" as the simple-check key. Strict: fixing it turns these red.
+# Zabbix 6.0 refuses (`Incorrect interface port "10050.0" provided.`; 7.0 validates that field as a
+# port number or macro too), and "net.tcp.service[tcp,<host>,5432.0]" as the simple-check key.
+# Strict: fixing it turns the agent case red until the mark goes.
 FLOAT_PORT = pytest.mark.xfail(strict=True, raises=api.ZabbixApiError, reason=(
     "zabbix_api._create_host: str(<float port>) -> 'host.create: Incorrect interface port \"10050.0\"'"))
 # Zabbix 6.0 also wants a host interface for simple checks ("item.create: No interface found.");
