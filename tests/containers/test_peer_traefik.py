@@ -30,6 +30,7 @@ import shlex
 import socket
 import ssl
 import subprocess
+import sys
 import threading
 import time
 import warnings
@@ -40,6 +41,9 @@ import pytest
 
 from dockertools import docker, local_image, unique
 from harness import evaluate, stack_config
+
+sys.path.insert(0, str(Path(__file__).parent / "peers"))
+from peerproc import free_port, start, stop  # noqa: E402
 
 with warnings.catch_warnings():  # deprecated, still in 3.11: bcrypt through the system's libxcrypt
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -54,12 +58,6 @@ TLS = {t: f"tls:index/{t[0].lower()}{t[1:]}:{t}" for t in
 KEY_USAGE = {"cert_signing": "keyCertSign", "crl_signing": "cRLSign", "digital_signature": "digitalSignature",
              "key_encipherment": "keyEncipherment"}
 EXT_KEY_USAGE = {"server_auth": "serverAuth", "client_auth": "clientAuth"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -213,16 +211,6 @@ def configure(program, uploads, certs, backends, out: Path, *, keep_paths: bool)
     return ports, password
 
 
-def _stop(proc):
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-
-
 def healthcheck_argv(program, config: Path) -> list[str]:
     """The program's Docker health check for Traefik, with the binary and config path of this run."""
     kind, cmd = program.container(CONTAINER).inputs["healthcheck"]["tests"]
@@ -238,9 +226,7 @@ def traefik(program, uploads, certs, backends, tmp_path_factory):
     ports, password = configure(program, uploads, certs, backends, out, keep_paths=False)
     kind, cmd = program.container(CONTAINER).inputs["command"]
     assert (kind, cmd) == ("traefik", "--configFile=/etc/traefik/traefik.yml")
-    log = open(out / "traefik.log", "wb")
-    proc = subprocess.Popen([str(TRAEFIK), f"--configFile={out}/traefik.yml"], stdout=log, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, start_new_session=True)
+    proc = start([str(TRAEFIK), f"--configFile={out}/traefik.yml"], out / "traefik.log")
     try:
         health = healthcheck_argv(program, out / "traefik.yml")
         deadline = time.time() + 60
@@ -251,8 +237,7 @@ def traefik(program, uploads, certs, backends, tmp_path_factory):
         yield {"ports": ports, "password": password, "ca": certs / "ca.crt", "log": out / "traefik.log",
                "dynamic": json.loads(uploads["/etc/traefik/dynamic.yml"]), "proc": proc}
     finally:
-        _stop(proc)
-        log.close()
+        stop(proc)
 
 
 # --- HTTP(S) client that connects to loopback but speaks TLS for a host name ------------------
