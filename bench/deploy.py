@@ -32,7 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "tests" / "engine"), str(ROOT / "tests")]
 
-from tiers import program_stack, start_directory, stop_directory  # noqa: E402
+from dockertools import local_image  # noqa: E402
+from tiers import IMAGES, program_stack, start_directory, stop_directory  # noqa: E402
 
 DATA_TIER = ["postgresql", "mariadb", "redis"]
 ALL = ["freeipa", "keycloak", *DATA_TIER]
@@ -87,6 +88,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         start_directory()
         pulumi, _ = program_stack(Path(tmp), lane)
+        pulumi.env["PULUMI_DEBUG_COMMANDS"] = "true"  # what makes `up` accept --event-log
         try:
             log = Path(tmp) / "events.jsonl"
             graph = timed_up(pulumi, lane, "--event-log", str(log))
@@ -96,8 +98,11 @@ def main() -> None:
             pulumi.run("destroy", "--yes", "--stack", lane, "--skip-preview")
 
             phases = []
+            images = {svc: local_image(name) for svc, name in IMAGES.items()}
             for services in (DATA_TIER, ALL):
                 pulumi.run("config", "set", "--stack", lane, "--path", "itstack:services", json.dumps(services))
+                pulumi.run("config", "set", "--stack", lane, "--path", "itstack:images",
+                           json.dumps({s: ref for s, ref in images.items() if s in services}))
                 phases.append(timed_up(pulumi, lane))
             phased = sum(phases)
         finally:

@@ -11,10 +11,13 @@ from pathlib import Path
 
 
 def _stat(pid: int) -> tuple[int, int] | None:
-    """(ppid, session id) of a process, or None if it is gone."""
+    """(ppid, session id) of a live process; None if it is gone or a zombie (exited, holding
+    nothing open, only not yet reaped by its parent)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
+        return None
+    if fields[0] == "Z":
         return None
     return int(fields[1]), int(fields[3])
 

@@ -53,7 +53,7 @@ except ConfigError as err:
 overrides = {} if admin_plugins else {"postgresql": PostgreSQLWithoutPlugin, "keycloak": KeycloakWithoutPlugin}
 platform = build(settings, overrides=overrides)
 export_contract(platform)
-if admin_plugins:
+if admin_plugins and platform.keycloak is not None:
     # What a consumer asks of the platform, through the components' own factories: an OIDC
     # client (a real sign-in goes through it) and its own database on each engine.
     client = platform.keycloak.oidc_client(
