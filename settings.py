@@ -22,7 +22,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field
 
 from components.catalog import ITSTACK_ADDRESSES, ITSTACK_HOSTS, PUBLISHED_PORTS, SERVICE_NAMES, SERVICES
-from integrations.registry import KINDS as INTEGRATION_KINDS
+from integrations.catalogue import CATALOGUE as INTEGRATION_CATALOGUE
+from integrations.catalogue import KINDS as INTEGRATION_KINDS
 
 NAMESPACE = "itstack"
 
@@ -123,7 +124,6 @@ _DN_RE = re.compile(r"^[A-Za-z][A-Za-z0-9-]*=[^,=\s][^,=]*(,[A-Za-z][A-Za-z0-9-]
 _NETWORK_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$")
 # The realm name is in every URL and entity id: keep it to what needs no escaping anywhere.
 _REALM_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,34}[a-z0-9])?$")
-_INTEGRATION_RE = re.compile(r"^(?P<kind>[a-z-]+):(?P<source>[a-z0-9-]+)->(?P<target>[a-z0-9-]+)$")
 
 
 def _is_int(value: Any) -> bool:
@@ -270,7 +270,9 @@ class Settings(_Model):
     identity: IdentitySettings
     protect_data: bool
     require_image_digests: bool
-    disabled_integrations: frozenset[str] = frozenset()
+    # itstack:integrations: per-kind switches and per-id overrides (integrations/catalogue.py).
+    integration_kinds: dict[str, bool] = {}
+    integration_ids: dict[str, bool] = {}
     directory_bind_password: Any = None  # a pulumi secret Output in external mode
 
     @property
@@ -691,31 +693,60 @@ def _check_identity(p: _Problems, raw: Mapping, secrets: Mapping) -> IdentitySet
 
 
 # --- integrations, switches -------------------------------------------------------------------
-def _check_integrations(p: _Problems, raw: Mapping) -> frozenset[str]:
+def _known_ids(kind: str | None = None) -> str:
+    ids = sorted(i for i, e in INTEGRATION_CATALOGUE.items() if kind is None or e.kind == kind)
+    return ", ".join(ids)
+
+
+def _check_integrations(p: _Problems, raw: Mapping) -> tuple[dict[str, bool], dict[str, bool]]:
+    """{kinds: {<kind>: bool}, disabled: [ids], enabled: [ids]}: AgencyStack's per-kind switches and
+    per-id overrides (an id's own switch wins). Returns (kinds, ids)."""
+    shape = "a mapping {kinds: {<kind>: true|false}, disabled: [ids], enabled: [ids]}"
     integ = raw.get("integrations", {})
     if not isinstance(integ, Mapping):
-        p.add("integrations", integ, "a mapping {disabled: [integration ids]}")
-        return frozenset()
+        p.add("integrations", integ, shape)
+        return {}, {}
     for k in integ:
-        if k != "disabled":
-            p.add(f"integrations.{k}", integ[k],
-                  "only 'disabled': a list of integration ids such as 'sso:keycloak->nextcloud'")
-    disabled = integ.get("disabled", [])
-    if not isinstance(disabled, list):
-        p.add("integrations.disabled", disabled, "a list of integration ids such as 'sso:keycloak->nextcloud'")
-        return frozenset()
-    ok = []
-    for d in disabled:
-        m = _INTEGRATION_RE.match(d) if isinstance(d, str) else None
-        if not m:
-            p.add("integrations.disabled", d, "integration ids of the form '<kind>:<from>-><to>'")
-        elif m["kind"] not in INTEGRATION_KINDS:
-            p.add("integrations.disabled", d, f"an integration kind of {', '.join(INTEGRATION_KINDS)}")
-        elif m["source"] not in SERVICES or m["target"] not in SERVICES:
-            p.add("integrations.disabled", d, f"service names on both sides: {', '.join(SERVICE_NAMES)}")
+        if k not in ("kinds", "disabled", "enabled"):
+            p.add(f"integrations.{k}", integ[k], shape)
+    kinds: dict[str, bool] = {}
+    raw_kinds = integ.get("kinds", {})
+    if not isinstance(raw_kinds, Mapping):
+        p.add("integrations.kinds", raw_kinds, "a mapping of integration kind to true or false")
+        raw_kinds = {}
+    for kind, on in raw_kinds.items():
+        if kind not in INTEGRATION_KINDS:
+            p.add(f"integrations.kinds.{kind}", on, f"an integration kind: {', '.join(INTEGRATION_KINDS)}")
+        elif not isinstance(on, bool):
+            p.add(f"integrations.kinds.{kind}", on, "true or false")
         else:
-            ok.append(d)
-    return frozenset(ok)
+            if not on:
+                for e in INTEGRATION_CATALOGUE.values():
+                    if e.kind == kind and not e.switchable:
+                        p.add(f"integrations.kinds.{kind}", on,
+                              f"true: {e.id} cannot be switched off ({e.note}); switch its service off instead")
+                        break
+            kinds[kind] = on
+    ids: dict[str, bool] = {}
+    for key, on in (("disabled", False), ("enabled", True)):
+        listed = integ.get(key, [])
+        if not isinstance(listed, list):
+            p.add(f"integrations.{key}", listed, "a list of integration ids such as 'sso:keycloak->nextcloud'")
+            continue
+        for d in listed:
+            entry = INTEGRATION_CATALOGUE.get(d) if isinstance(d, str) else None
+            if entry is None:
+                kind = d.split(":", 1)[0] if isinstance(d, str) else None
+                known = _known_ids(kind) if kind in INTEGRATION_KINDS else f"ids such as {_known_ids('sso')}"
+                p.add(f"integrations.{key}", d, f"a known integration id: {known} (integrations/catalogue.py)")
+            elif d in ids and ids[d] != on:
+                p.add(f"integrations.{key}", d, "an id in only one of 'enabled' and 'disabled'")
+            elif not on and not entry.switchable:
+                p.add(f"integrations.{key}", d,
+                      f"an integration that may be switched off; {d} may not ({entry.note}): switch its service off")
+            else:
+                ids[d] = on
+    return kinds, ids
 
 
 def _check_bool(p: _Problems, raw: Mapping, key: str, default: bool) -> bool:
@@ -792,7 +823,7 @@ def load_settings(stack: str, raw: Mapping[str, Any], secrets: Mapping[str, Any]
     images = _check_images(p, raw, services, identity_mode, require_digests)
     sizes = _check_sizes(p, raw, services, identity_mode)
     tls = _check_tls(p, stack, raw)
-    disabled = _check_integrations(p, raw)
+    integration_kinds, integration_ids = _check_integrations(p, raw)
     protect = _check_bool(p, raw, "protectData", True)
 
     if hosts is not None and placement is not None and services is not None and identity is not None:
@@ -818,7 +849,8 @@ def load_settings(stack: str, raw: Mapping[str, Any], secrets: Mapping[str, Any]
         protect_data=protect,
         require_image_digests=require_digests,
         directory_bind_password=secrets.get("directoryBindPassword") if identity.mode == "external" else None,
-        disabled_integrations=disabled,
+        integration_kinds=integration_kinds,
+        integration_ids=integration_ids,
     )
 
 

@@ -21,7 +21,7 @@ from components.data.redis import Redis
 from components.identity.freeipa import FreeIPA
 from components.identity.keycloak import Keycloak
 from components.infrastructure.traefik import Traefik
-from integrations.registry import Integrations
+from integrations.registry import Integrations, Switches
 from settings import Settings
 
 CONTRACT_VERSION = contract.VERSION  # the one schema: contract/__init__.py
@@ -58,12 +58,9 @@ class Platform:
     def smtp(self, service: str, for_host: HostRuntime):
         """The service's own SMTP submission account on the stack's mail server, or None when
         mail is disabled (or this email integration is switched off)."""
-        if self.mail is None or not self.integrations.enabled("email", "iredmail", service):
+        if self.mail is None or not self.integrations.use(f"email:iredmail->{service}"):
             return None
-        creds = self.mail.account(service, for_host)
-        self.integrations.add("email", "iredmail", service, "SMTP submission (587, STARTTLS), own mailbox",
-                              "on notification")
-        return creds
+        return self.mail.account(service, for_host)
 
 
 # Application tiers register a deploy function here (components/<tier>/__init__.py), called
@@ -82,7 +79,8 @@ def build(settings: Settings, overrides: Mapping[str, type] | None = None) -> Pl
     that deploys these tiers without the keycloak and postgresql plugins (tests/engine/tiers_program)."""
     kinds = {"postgresql": PostgreSQL, "keycloak": Keycloak, **(overrides or {})}
     hosts = {h.name: HostRuntime(settings, h) for h in settings.hosts}
-    p = Platform(settings=settings, hosts=hosts, integrations=Integrations(settings.disabled_integrations))
+    p = Platform(settings=settings, hosts=hosts, integrations=Integrations(
+        settings.services, Switches(settings.integration_kinds, settings.integration_ids)))
 
     # Data tier.
     if p.enabled("postgresql"):
@@ -105,6 +103,10 @@ def build(settings: Settings, overrides: Mapping[str, type] | None = None) -> Pl
         p.components["freeipa"] = p.freeipa
     if p.enabled("keycloak"):
         kctx = p.ctx("keycloak")
+        # Neither can be switched off (settings refuses it): Keycloak needs its database, and its
+        # users come from the directory.
+        p.integrations.use("database:postgresql->keycloak")
+        p.integrations.use("directory:freeipa->keycloak", ldap_url=p.freeipa.directory.ldap_url)
         p.keycloak = kinds["keycloak"](
             kctx,
             database=p.postgres.database("keycloak", kctx.host),
@@ -112,9 +114,6 @@ def build(settings: Settings, overrides: Mapping[str, type] | None = None) -> Pl
         )
         p.components["keycloak"] = p.keycloak
         p.routes.append(kctx.route(p.keycloak.endpoint))
-        p.integrations.add("directory", "freeipa", "keycloak", "LDAP read-only federation (users, groups)",
-                           "every 5 min (changed) / hourly (full)")
-        p.integrations.add("database", "postgresql", "keycloak", "own database and role", "deploy")
         p.outputs["keycloak"] = {
             "url": p.keycloak.public_url,
             "realm": p.keycloak.realm_name,
@@ -128,14 +127,11 @@ def build(settings: Settings, overrides: Mapping[str, type] | None = None) -> Pl
     # Edge: last, because it routes to everything above.
     if p.enabled("traefik"):
         graylog = p.components.get("graylog")
-        ship_logs = graylog is not None and p.integrations.enabled("logging", "traefik", "graylog")
-        p.traefik = Traefik(p.ctx("traefik"), p.routes, gelf_address=graylog.gelf_address() if ship_logs else None)
+        ship_logs = graylog is not None and p.integrations.use("logging:traefik->graylog", stream="web-access")
+        # Only the routes whose ingress integration is on reach Traefik's configuration.
+        routed = [r for r in p.routes if p.integrations.use(f"ingress:traefik->{r.service}", url=f"https://{r.fqdn}")]
+        p.traefik = Traefik(p.ctx("traefik"), routed, gelf_address=graylog.gelf_address() if ship_logs else None)
         p.components["traefik"] = p.traefik
-        if ship_logs:
-            p.integrations.add("logging", "traefik", "graylog", "JSON access log via Docker's gelf driver (UDP)",
-                               "every request")
-        for r in p.routes:
-            p.integrations.add("ingress", "traefik", r.service, f"HTTPS route {r.fqdn}", "every request")
     return p
 
 
@@ -148,8 +144,9 @@ def export_contract(p: Platform) -> None:
         "domain": s.domain,
         "services": list(s.services),
         "placement": dict(s.placement),
-        "urls": {r.service: f"https://{r.fqdn}" for r in p.routes},
-        "integrations": p.integrations.applied(),
+        "urls": {r.service: f"https://{r.fqdn}" for r in p.routes
+                 if p.integrations.state(f"ingress:traefik->{r.service}")["state"] != "off"},
+        "integrations": p.integrations.states(),
         "unpinned_images": sorted(f"{svc}/{role}: {ref.ref}" for svc, roles in s.images.items()
                                   for role, ref in roles.items() if not ref.digest),
     }

@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 from contract.types import BOOLEAN, INTEGER, MAJOR, MINOR, STRING, ListOf, MapOf, Obj, Type, change_kind  # noqa: F401
 
-VERSION = "1.0.0"
+VERSION = "2.0.0"
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 
@@ -55,7 +55,10 @@ class Output:
 
 
 ENDPOINT = Obj({"host": STRING, "port": INTEGER, "engine": STRING})
-INTEGRATION = Obj({k: STRING for k in ("id", "kind", "source", "target", "method", "trigger")})
+INTEGRATION = Obj({**{k: STRING for k in ("id", "kind", "source", "target", "method", "trigger", "state")},
+                   "version": INTEGER, "note": STRING, "off_by": STRING, "missing": ListOf(STRING),
+                   "endpoints": MapOf(STRING, key="name")},
+                  optional=frozenset({"note", "off_by", "missing", "endpoints"}))
 
 OUTPUTS: tuple[Output, ...] = (
     Output("contract_version", STRING, "semver of this contract", "1.0.0", example="`1.0.0`"),
@@ -67,8 +70,12 @@ OUTPUTS: tuple[Output, ...] = (
            "1.0.0", example='`{"keycloak": "local"}`'),
     Output("urls", MapOf(STRING, key="service"), "public HTTPS URL of each routed service", "1.0.0",
            example='`{"keycloak": "https://sso.it-stack.lab"}`'),
-    Output("integrations", ListOf(INTEGRATION), "exactly the integrations this stack applied", "1.0.0",
-           example="`sso:keycloak->nextcloud`"),
+    Output("integrations", ListOf(INTEGRATION),
+           "every integration of the catalogue (integrations/catalogue.py) with its `state`: `applied` (with its "
+           "`endpoints`), `off` (`off_by`: the setting), `unavailable` (`missing`: services not deployed), "
+           "`not-applicable`, `pending` or `not-wired` (`note`: why); `version` changes when its wiring does. "
+           "Until 2.0.0 the list held only what was applied", "1.0.0",
+           example='`{"id": "sso:keycloak->nextcloud", "state": "applied", …}`'),
     Output("unpinned_images", ListOf(STRING), "images without a verified digest", "1.0.0",
            example='`["jitsi/web: jitsi/web:stable-10888"]`'),
     Output("identity", Obj({"url": STRING, "realm": STRING, "issuer": STRING, "admin_url": STRING}),

@@ -179,12 +179,12 @@ class Odoo(pulumi.ComponentResource):
 
 def deploy(platform) -> Odoo:
     ctx = platform.ctx("odoo")
+    platform.integrations.use("database:postgresql->odoo")
     database = platform.postgres.database("odoo", ctx.host)
-    platform.integrations.add("database", "postgresql", "odoo", "own database and role", "deploy")
     oidc = None
     networks = []
     client = None
-    if platform.keycloak is not None and platform.integrations.enabled("sso", "keycloak", "odoo"):
+    if platform.integrations.use("sso:keycloak->odoo", client_id="odoo"):
         redirect_uri = f"{ctx.url}/auth_oauth/signin"
         client = platform.keycloak.oidc_client("odoo", redirect_uris=[redirect_uri], web_origins=[ctx.url],
                                                role_groups=ROLE_GROUPS)
@@ -200,9 +200,6 @@ def deploy(platform) -> Odoo:
             "redirect_uri": redirect_uri,
         }
         networks.append(platform.keycloak.endpoint.network_for(ctx.host))
-        platform.integrations.add("sso", "keycloak", "odoo",
-                                  "OIDC authorization-code flow (auth_oauth + itstack_keycloak addon), roles mapped",
-                                  "login")
     smtp = platform.smtp("odoo", ctx.host)
     erp = Odoo(ctx, database, oidc=oidc, smtp=smtp, networks=networks)
     platform.routes.append(ctx.route(erp.endpoint))

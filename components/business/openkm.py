@@ -130,8 +130,8 @@ class OpenKM(pulumi.ComponentResource):
 
 def deploy(platform) -> OpenKM:
     ctx = platform.ctx("openkm")
+    platform.integrations.use("database:postgresql->openkm")
     database = platform.postgres.database("openkm", ctx.host)
-    platform.integrations.add("database", "postgresql", "openkm", "own database and role (JNDI jdbc/OpenKMDS)", "deploy")
     smtp = platform.smtp("openkm", ctx.host)
     dms = OpenKM(ctx, database, smtp=smtp)
     platform.routes.append(ctx.route(dms.endpoint))

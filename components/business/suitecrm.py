@@ -181,10 +181,10 @@ def sp_entity_id(url: str) -> str:
 
 def deploy(platform) -> SuiteCRM:
     ctx = platform.ctx("suitecrm")
+    platform.integrations.use("database:mariadb->suitecrm")
     database = platform.mariadb.database("suitecrm", ctx.host)
-    platform.integrations.add("database", "mariadb", "suitecrm", "own database and user (MariaDB)", "deploy")
     saml_client = cert = None
-    if platform.keycloak is not None and platform.integrations.enabled("sso", "keycloak", "suitecrm"):
+    if platform.integrations.use("sso:keycloak->suitecrm", client_id=sp_entity_id(ctx.url)):
         saml_client = platform.keycloak.saml_client(
             sp_entity_id(ctx.url),
             acs_url=f"{ctx.url}/saml/acs",
@@ -193,8 +193,6 @@ def deploy(platform) -> SuiteCRM:
             role_groups={"suitecrm-admin": "suitecrm-admin"},
         )
         cert = platform.keycloak.signing_certificate
-        platform.integrations.add("sso", "keycloak", "suitecrm", "SAML 2.0 (onelogin bundle, users created on first login)",
-                                  "login")
     smtp = platform.smtp("suitecrm", ctx.host)
     crm = SuiteCRM(ctx, database, saml_client=saml_client, idp_certificate=cert, smtp=smtp)
     platform.routes.append(ctx.route(crm.endpoint))

@@ -25,13 +25,13 @@ def deploy(platform) -> None:
 
 def _nextcloud(platform) -> None:
     ctx = platform.ctx("nextcloud")
-    add, on = platform.integrations.add, platform.integrations.enabled
+    use = platform.integrations.use
+    use("database:postgresql->nextcloud")
     database = platform.postgres.database("nextcloud", ctx.host)
-    add("database", "postgresql", "nextcloud", "own database and role", "deploy")
+    use("cache:redis->nextcloud")
     redis = platform.redis.database("nextcloud", ctx.host)
-    add("cache", "redis", "nextcloud", f"own ACL user, logical db {redis.db} (cache, locking, sessions)", "always")
     client = None
-    if on("sso", "keycloak", "nextcloud"):
+    if use("sso:keycloak->nextcloud", client_id="nextcloud"):
         client = platform.keycloak.oidc_client(
             "nextcloud",
             redirect_uris=[f"{ctx.url}/apps/user_oidc/code", f"{ctx.url}/index.php/apps/user_oidc/code"],
@@ -39,8 +39,6 @@ def _nextcloud(platform) -> None:
             web_origins=[ctx.url],
             role_groups=NEXTCLOUD_ROLE_GROUPS,
         )
-        add("sso", "keycloak", "nextcloud",
-            "OIDC (user_oidc app); client roles admin/users -> Nextcloud groups admin/users", "login")
     nc = Nextcloud(
         ctx,
         database=database,
@@ -62,11 +60,11 @@ def _nextcloud(platform) -> None:
 
 def _mattermost(platform) -> None:
     ctx = platform.ctx("mattermost")
-    add, on = platform.integrations.add, platform.integrations.enabled
+    use = platform.integrations.use
+    use("database:postgresql->mattermost")
     database = platform.postgres.database("mattermost", ctx.host)
-    add("database", "postgresql", "mattermost", "own database and role", "deploy")
     client = None
-    if on("sso", "keycloak", "mattermost"):
+    if use("sso:keycloak->mattermost", client_id="mattermost"):
         client = platform.keycloak.oidc_client(
             "mattermost",
             # Mattermost sends this one redirect URI for sign-up and log-in (app/oauth.go).
@@ -75,8 +73,6 @@ def _mattermost(platform) -> None:
         )
         gitlab_claims(platform.keycloak, client.resource,
                       pulumi.ResourceOptions(parent=platform.keycloak, provider=platform.keycloak.provider))
-        add("sso", "keycloak", "mattermost",
-            "OAuth 2.0 as a GitLab provider (Team Edition has no OIDC); id = FreeIPA uidNumber", "login")
     mm = Mattermost(
         ctx,
         database=database,
@@ -97,17 +93,14 @@ def _mattermost(platform) -> None:
 
 def _jitsi(platform) -> None:
     ctx = platform.ctx("jitsi")
-    add, on = platform.integrations.add, platform.integrations.enabled
     client = None
-    if on("sso", "keycloak", "jitsi"):
+    if platform.integrations.use("sso:keycloak->jitsi", client_id="jitsi"):
         client = platform.keycloak.oidc_client(
             "jitsi",
             redirect_uris=[f"{ctx.url}/oidc/callback"],
             web_origins=[ctx.url],
             role_groups=JITSI_ROLE_GROUPS,
         )
-        add("sso", "keycloak", "jitsi",
-            "OIDC code flow in a Prosody token bridge -> Jitsi JWT (HS256); guests join opened rooms", "login")
     jitsi = Jitsi(
         ctx,
         keycloak=keycloak_view(platform.keycloak, ctx),

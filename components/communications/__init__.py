@@ -39,38 +39,34 @@ def deploy(platform) -> None:
 
 def _zammad(platform) -> None:
     ctx = platform.ctx("zammad")
-    add = platform.integrations.add
-    on = platform.integrations.enabled
+    use = platform.integrations.use
+    use("database:postgresql->zammad")
     database = platform.postgres.database("zammad", ctx.host)
-    add("database", "postgresql", "zammad", "own database and role", "deploy")
+    use("cache:redis->zammad")
     redis = platform.redis.database("zammad", ctx.host)
-    add("cache", "redis", "zammad", f"own ACL user, logical db {redis.db} (sessions, websocket)", "always")
+    use("search:elasticsearch->zammad")
     search = platform.elasticsearch.credentials(ctx.host)
-    add("search", "elasticsearch", "zammad", "full-text index `zammad-*` (user elastic)", "on change")
-    # Zammad 6.5 sends no client secret: a public client with PKCE (S256), as its docs ask.
-    oidc = platform.keycloak.oidc_client(
-        "zammad",
-        redirect_uris=[f"{ctx.url}/auth/openid_connect/callback"],
-        post_logout_redirect_uris=[f"{ctx.url}/"],
-        web_origins=[ctx.url],
-        role_groups={ZAMMAD_ADMIN_GROUP: ZAMMAD_ADMIN_GROUP, ZAMMAD_AGENT_GROUP: ZAMMAD_AGENT_GROUP},
-        public=True,
-    )
-    if on("sso", "keycloak", "zammad"):
-        add("sso", "keycloak", "zammad", "OIDC (public client, PKCE S256), auto-link by e-mail", "login")
+    oidc = None
+    if use("sso:keycloak->zammad", client_id="zammad"):
+        # Zammad 6.5 sends no client secret: a public client with PKCE (S256), as its docs ask.
+        oidc = platform.keycloak.oidc_client(
+            "zammad",
+            redirect_uris=[f"{ctx.url}/auth/openid_connect/callback"],
+            post_logout_redirect_uris=[f"{ctx.url}/"],
+            web_origins=[ctx.url],
+            role_groups={ZAMMAD_ADMIN_GROUP: ZAMMAD_ADMIN_GROUP, ZAMMAD_AGENT_GROUP: ZAMMAD_AGENT_GROUP},
+            public=True,
+        )
     directory = None
-    if platform.freeipa is not None and on("directory", "freeipa", "zammad"):
+    if use("directory:freeipa->zammad"):
         directory = platform.freeipa.directory_for(ctx.host)
-        add("directory", "freeipa", "zammad",
-            f"LDAP sync; group {ZAMMAD_ADMIN_GROUP} -> Admin, {ZAMMAD_AGENT_GROUP} -> Agent, others Customer",
-            "hourly (Zammad scheduler) and at deploy")
     smtp = platform.smtp("zammad", ctx.host)
     zammad = Zammad(ctx, database=database, redis=redis, search=search, oidc=oidc, directory=directory, smtp=smtp)
     platform.components["zammad"] = zammad
     platform.routes.append(ctx.route(zammad.endpoint))
     platform.outputs["zammad"] = {
         "url": ctx.url,
-        "client_id": oidc.client_id,
+        "client_id": oidc.client_id if oidc else None,
         "admin_email": zammad.admin_email,
         "role_groups": {ZAMMAD_ADMIN_GROUP: "Admin", ZAMMAD_AGENT_GROUP: "Agent"},
     }
@@ -78,14 +74,11 @@ def _zammad(platform) -> None:
 
 def _freepbx(platform) -> None:
     ctx = platform.ctx("freepbx")
-    add = platform.integrations.add
+    platform.integrations.use("database:mariadb->freepbx")
     database = platform.mariadb.database("freepbx", ctx.host)
-    add("database", "mariadb", "freepbx", "own database and user (FreePBX and CDR tables)", "deploy")
     directory = None
-    if platform.freeipa is not None and platform.integrations.enabled("directory", "freeipa", "freepbx"):
+    if platform.integrations.use("directory:freeipa->freepbx"):
         directory = platform.freeipa.directory_for(ctx.host)
-        add("directory", "freeipa", "freepbx",
-            "LDAP reachable with a read-only bind; User Management directory entered by an admin", "manual")
     smtp = platform.smtp("freepbx", ctx.host)
     pbx = FreePBX(ctx, database=database, directory=directory, smtp=smtp)
     platform.components["freepbx"] = pbx

@@ -56,7 +56,7 @@ class Zammad(pulumi.ComponentResource):
         database: DatabaseCredentials,
         redis: RedisCredentials,
         search: SearchCredentials,
-        oidc: OidcClient,
+        oidc: OidcClient | None,
         directory: Directory | None,
         smtp: SmtpCredentials | None,
         opts: pulumi.ResourceOptions | None = None,
@@ -113,11 +113,11 @@ class Zammad(pulumi.ComponentResource):
                 "ITSTACK_MONITORING_TOKEN": self.monitoring_token.result,
                 "ITSTACK_ADMIN_EMAIL": self.admin_email,
                 "ITSTACK_ADMIN_PASSWORD": self.admin_password.result,
-                "ITSTACK_OIDC_DISPLAY_NAME": "IT-Stack SSO",
-                "ITSTACK_OIDC_CLIENT_ID": oidc.client_id,
-                "ITSTACK_OIDC_ISSUER": oidc.issuer,
             }
         )
+        if oidc is not None:  # sso:keycloak->zammad on
+            setup_env.update({"ITSTACK_OIDC_DISPLAY_NAME": "IT-Stack SSO", "ITSTACK_OIDC_CLIENT_ID": oidc.client_id,
+                              "ITSTACK_OIDC_ISSUER": oidc.issuer})
         if directory is not None:
             host, ssl = ldap_host_and_ssl(directory.ldap_url)
             setup_env.update(
@@ -141,7 +141,7 @@ class Zammad(pulumi.ComponentResource):
                     "ITSTACK_SMTP_FROM": smtp.from_address,
                 }
             )
-        ready = [database.ready, redis.ready, search.ready, oidc.resource]
+        ready = [database.ready, redis.ready, search.ready] + ([oidc.resource] if oidc else [])
         ready += [r for r in (directory.ready if directory else None, smtp.ready if smtp else None) if r is not None]
 
         # One-shot: install or migrate (the image's own `zammad-init`), then our settings.

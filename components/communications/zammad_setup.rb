@@ -40,7 +40,9 @@ admin.roles = Role.where(name: %w[Admin Agent])
 admin.save!
 Setting.set('system_init_done', true)
 
-# Single sign-on: Keycloak as OpenID provider (public client with PKCE, as Zammad requires).
+# Single sign-on: Keycloak as OpenID provider (public client with PKCE, as Zammad requires),
+# only while the stack's sso:keycloak->zammad integration is on; off, the sign-in is removed.
+if env?('ITSTACK_OIDC_CLIENT_ID')
 Setting.set('auth_openid_connect_credentials', {
   'display_name' => env('ITSTACK_OIDC_DISPLAY_NAME'),
   'identifier'   => env('ITSTACK_OIDC_CLIENT_ID'),
@@ -52,6 +54,9 @@ Setting.set('auth_openid_connect_credentials', {
 })
 Setting.set('auth_openid_connect', true)
 Setting.set('auth_third_party_auto_link_at_inital_login', true)
+else
+  Setting.set('auth_openid_connect', false)
+end
 
 # Directory: users and their roles from FreeIPA groups (Zammad 6.5 cannot map OIDC claims to roles).
 if env?('ITSTACK_LDAP_HOST')

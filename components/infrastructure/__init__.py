@@ -46,22 +46,23 @@ def monitor_targets(platform) -> list[MonitorTarget]:
         endpoint = getattr(comp, "endpoint", None)
         if isinstance(endpoint, Endpoint):
             target(service).tcp.append((f"{service} port {endpoint.port}", endpoint))
-    return [t for t in targets.values() if platform.integrations.enabled("monitoring", "zabbix", t.service)]
+    if platform.freeipa is not None and platform.freeipa.container is None:
+        platform.integrations.skip("monitoring:zabbix->freeipa",
+                                   "identity.mode external: no directory container here; the site monitors its own")
+    return [t for t in targets.values() if platform.integrations.use(
+        f"monitoring:zabbix->{t.service}",
+        checks=", ".join((["HTTP web scenario"] if t.web else []) + (["TCP check"] if t.tcp else [])))]
 
 
 def _deploy_graylog(platform) -> Graylog:
     ctx = platform.ctx("graylog")
     directory = None
-    if platform.freeipa is not None and platform.integrations.enabled("directory", "freeipa", "graylog"):
+    if platform.integrations.use("directory:freeipa->graylog"):
         directory = platform.freeipa.directory_for(ctx.host)
     smtp = platform.smtp("graylog", ctx.host)
     graylog = Graylog(ctx, directory=directory, smtp=smtp)
     platform.components["graylog"] = graylog
     platform.routes.append(ctx.route(graylog.endpoint))
-    if directory is not None:
-        platform.integrations.add("directory", "freeipa", "graylog",
-                                  "LDAP authentication backend (Graylog Open has no OIDC/SAML), role Reader",
-                                  "login")
     platform.outputs["graylog"] = {
         "url": graylog.url,
         "gelf_tcp": graylog.gelf_address(),
@@ -73,10 +74,10 @@ def _deploy_graylog(platform) -> Graylog:
 
 def _deploy_zabbix(platform) -> Zabbix:
     ctx = platform.ctx("zabbix")
+    platform.integrations.use("database:postgresql->zabbix")
     database = platform.postgres.database("zabbix", ctx.host)
-    platform.integrations.add("database", "postgresql", "zabbix", "own database and role", "deploy")
     sso = None
-    if platform.keycloak is not None and platform.integrations.enabled("sso", "keycloak", "zabbix"):
+    if platform.integrations.use("sso:keycloak->zabbix", client_id=ctx.url):
         # Zabbix's ACS and SLS endpoints (Zabbix manual, Users > Authentication > SAML).
         client = platform.keycloak.saml_client(
             ctx.url,
@@ -92,27 +93,18 @@ def _deploy_zabbix(platform) -> Zabbix:
             provision=ZABBIX_PROVISION,
             ready=client.resource,
         )
-        platform.integrations.add("sso", "keycloak", "zabbix",
-                                  "SAML 2.0 (JIT provisioning; zabbix-admin -> Super admin, zabbix-user -> User)",
-                                  "login")
     smtp = platform.smtp("zabbix", ctx.host)
     webhook = None
     mattermost = platform.components.get("mattermost")
     make_hook = getattr(mattermost, "incoming_webhook", None)
-    if callable(make_hook) and platform.integrations.enabled("notifications", "zabbix", "mattermost"):
+    if callable(make_hook) and platform.integrations.use("notifications:zabbix->mattermost",
+                                                         channel=f"#{MATTERMOST_CHANNEL}"):
         webhook = make_hook("zabbix", channel=MATTERMOST_CHANNEL)
     targets = monitor_targets(platform)
     zabbix = Zabbix(ctx, database, sso=sso, smtp=smtp, targets=targets,
                     mattermost_webhook_url=webhook, mattermost_channel=MATTERMOST_CHANNEL if webhook else None)
     platform.components["zabbix"] = zabbix
     platform.routes.append(ctx.route(zabbix.web_endpoint))
-    if webhook is not None:
-        platform.integrations.add("notifications", "zabbix", "mattermost",
-                                  f"webhook media type -> incoming webhook #{MATTERMOST_CHANNEL}",
-                                  "problem / recovery event (severity >= Warning)")
-    for t in targets:
-        how = ", ".join((["HTTP web scenario"] if t.web else []) + (["TCP check"] if t.tcp else []))
-        platform.integrations.add("monitoring", "zabbix", t.service, how, "every 1 min")
     platform.outputs["zabbix"] = {
         "url": zabbix.url,
         "saml_entity_id": sso.sp_entity_id if sso else None,

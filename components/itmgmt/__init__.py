@@ -9,22 +9,20 @@ from components.itmgmt.common import keycloak_backchannel, saml_sso
 
 
 def _sso_on(platform, service: str) -> bool:
-    return platform.keycloak is not None and platform.integrations.enabled("sso", "keycloak", service)
+    return platform.integrations.use(f"sso:keycloak->{service}", client_id=service)
 
 
 def _directory(platform, service: str, ctx):
-    if platform.freeipa is None or not platform.integrations.enabled("directory", "freeipa", service):
+    if not platform.integrations.use(f"directory:freeipa->{service}"):
         return None
     return platform.freeipa.directory_for(ctx.host)
 
 
 def _database(platform, service: str, ctx, engine: str):
+    platform.integrations.use(f"database:{engine}->{service}")
     if engine == "postgresql":
-        creds = platform.postgres.database(service, ctx.host)
-    else:
-        creds = platform.mariadb.database(service, ctx.host)
-    platform.integrations.add("database", engine, service, "own database and role", "deploy")
-    return creds
+        return platform.postgres.database(service, ctx.host)
+    return platform.mariadb.database(service, ctx.host)
 
 
 def deploy_taiga(platform) -> None:
@@ -41,9 +39,6 @@ def deploy_taiga(platform) -> None:
         )
         realm_url, network = keycloak_backchannel(platform, ctx)
         sso = taiga_mod.TaigaSso(client=client, backchannel_realm_url=realm_url, network=network)
-        platform.integrations.add("sso", "keycloak", "taiga",
-                                  "OIDC authorization code (IT-Stack auth plugin); roles taiga-user/taiga-admin",
-                                  "login")
     smtp = platform.smtp("taiga", ctx.host)
     taiga = taiga_mod.Taiga(ctx, database=database, sso=sso, smtp=smtp)
     platform.components["taiga"] = taiga
@@ -70,13 +65,7 @@ def deploy_snipeit(platform) -> None:
                          snipeit_mod.USER_ROLE: snipeit_mod.USER_GROUP},
         )
         sso = saml_sso(platform, ctx, client)
-        platform.integrations.add("sso", "keycloak", "snipeit", "SAML 2.0 (users pre-provisioned by LDAP sync)",
-                                  "login")
     directory = _directory(platform, "snipeit", ctx)
-    if directory is not None:
-        platform.integrations.add("directory", "freeipa", "snipeit",
-                                  "LDAP read-only import of snipeit-users/snipeit-admins (snipeit:ldap-sync)",
-                                  "hourly")
     smtp = platform.smtp("snipeit", ctx.host)
     snipeit = snipeit_mod.SnipeIt(ctx, database=database, sso=sso, directory=directory, smtp=smtp)
     platform.components["snipeit"] = snipeit
@@ -102,13 +91,7 @@ def deploy_glpi(platform) -> None:
         )
         glpi_mod.claim_mappers(platform.keycloak, client.resource)
         sso = saml_sso(platform, ctx, client)
-        platform.integrations.add("sso", "keycloak", "glpi", "SAML 2.0 (samlSSO plugin, just-in-time users)",
-                                  "login")
     directory = _directory(platform, "glpi", ctx)
-    if directory is not None:
-        platform.integrations.add("directory", "freeipa", "glpi",
-                                  "LDAP groups glpi-admins/glpi-techs -> profiles Super-Admin/Technician",
-                                  "every 5 min")
     smtp = platform.smtp("glpi", ctx.host)
     glpi = glpi_mod.Glpi(ctx, database=database, sso=sso, directory=directory, smtp=smtp)
     platform.components["glpi"] = glpi

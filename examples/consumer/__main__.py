@@ -11,7 +11,7 @@ import pulumi_postgresql as postgresql
 import pulumi_random as random
 
 # The contract major version this program was written against (docs/outputs.md).
-CONTRACT_MAJOR = 1
+CONTRACT_MAJOR = 2
 
 config = pulumi.Config()
 app = config.get("app") or "wiki"
