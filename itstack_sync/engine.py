@@ -324,7 +324,9 @@ class TwoWayFlow:
         raise NotImplementedError
 
     def _side_only(self, m: dict, side: str) -> dict:
-        return {f: v for f, v in m.items() if not (self.rules[f].owner and self.rules[f].owner != side)}
+        """The fields to write to `side`: never those it owns (its own value is the truth, and
+        owned fields such as Odoo's total_invoiced are computed there)."""
+        return {f: v for f, v in m.items() if self.rules[f].owner != side}
 
     def run(self, st: Store, result: RunResult) -> None:
         self.conflicts: list[tuple[str, str, str]] = []
@@ -338,7 +340,7 @@ class TwoWayFlow:
         existing = getattr(self.a, "existing", None)
         if existing:
             # a does not list deletions (SuiteCRM hides deleted rows): compare with the ID map
-            live = st.all_live(name)
+            live = st.all_live(self.name)
             if live:
                 gone = sorted(set(live) - set(existing(list(live))))
                 if gone:

@@ -63,7 +63,8 @@ class CrmAccounts:
         if not str(attrs.get("name") or "").strip():
             raise Invalid("account without a name")
         out = {f: _blank(attrs.get(src)) for f, src in CRM_FIELDS.items()}
-        out["invoiced"] = None if out["invoiced"] is None else round(_num(out["invoiced"], "annual_revenue"), 2)
+        # nothing invoiced yet reads as 0 on both sides (Odoo's total_invoiced is never empty)
+        out["invoiced"] = round(_num(out["invoiced"] or 0, "annual_revenue"), 2)
         return out
 
     def changes(self, cursor):
