@@ -7,6 +7,7 @@ Every change the engine makes to the state goes through `tx()`: one transaction 
 from __future__ import annotations
 
 import json
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -48,6 +49,9 @@ class Store:
         """`connect` returns a DB-API connection; `qmark` for SQLite's `?` placeholders."""
         self._connect = connect
         self.conn = connect()
+        # one connection, shared by the scheduler, the health endpoint's threads and the AMI
+        # listener: DB-API connections are not thread-safe, so one transaction at a time
+        self._lock = threading.RLock()
         self.qmark = qmark
         with self.tx() as c:
             for stmt in SCHEMA:
@@ -56,7 +60,7 @@ class Store:
     @classmethod
     def sqlite(cls, path: str) -> "Store":
         import sqlite3
-        return cls(lambda: sqlite3.connect(path, timeout=30), qmark=True)
+        return cls(lambda: sqlite3.connect(path, timeout=30, check_same_thread=False), qmark=True)
 
     @classmethod
     def postgres(cls, *, host: str, port: int, database: str, user: str, password: str) -> "Store":
@@ -72,6 +76,12 @@ class Store:
 
     @contextmanager
     def tx(self):
+        with self._lock:
+            with self._tx() as c:
+                yield c
+
+    @contextmanager
+    def _tx(self):
         cur = self.conn.cursor()
 
         class C:
