@@ -349,23 +349,32 @@ class TwoWayFlow:
     def _page(self, st: Store, side: str, page: list[Change], result: RunResult) -> None:
         name = self.name
         last = {ch.key: ch for ch in page}
-        if side == "a":
-            rows = st.rows(name, list(last))
-            pairs = {k: rows.get(k) for k in last}
-        else:
-            pairs = {}
-            for k in last:
-                pairs[k] = st.by_target(name, k)
-        # The other side's current values for mapped pairs, in one read.
-        other = self.b if side == "a" else self.a
-        other_ids = [(r.target_id if side == "a" else r.source_id) for r in pairs.values()
-                     if r and r.state != "deleted" and (r.target_id if side == "a" else r.source_id)]
-        current = other.read(other_ids) if other_ids else {}
+        rows = st.rows(name, list(last)) if side == "a" else st.rows_by_target(name, list(last))
+        pairs = {k: rows.get(k) for k in last}
         dead: dict[str, str] = {}
+        todo = []
         for key, ch in last.items():
             row = pairs[key]
+            if getattr(ch.data, "reason", None):  # the side could not map it (flows._Bad)
+                dead[key if side == "a" else f"b:{key}"] = ch.data.reason
+            elif row and row.state == "done" and ch.data is not None and ch.data == row.snapshot:
+                result.unchanged += 1  # this side holds what was last synced: nothing to merge
+            else:
+                todo.append(key)
+        fresh = [k for k in todo if pairs[k] is None and last[k].data is not None]
+        if side == "a" and len(fresh) > 1 and hasattr(self.b, "create_many"):
+            todo = [k for k in todo if k not in fresh] + self._create_batch(st, fresh, last, result)
+        # The other side's current values for the pairs left, in one read.
+        other = self.b if side == "a" else self.a
+        other_ids = [(r.target_id if side == "a" else r.source_id) for k in todo if (r := pairs[k])
+                     and r.state != "deleted" and (r.target_id if side == "a" else r.source_id)]
+        current = other.read(other_ids) if other_ids else {}
+        for key in todo:
+            row = pairs[key]
+            if row is None and key not in fresh:
+                row = (st.rows(name, [key]) if side == "a" else st.rows_by_target(name, [key])).get(key)
             try:
-                self._one(st, side, key, ch.data, row, current, result)
+                self._one(st, side, key, last[key].data, row, current, result)
             except Transient:
                 raise
             except AuthFailed as e:
@@ -379,6 +388,25 @@ class TwoWayFlow:
                 for k, reason in dead.items():
                     st.dead_letter(c, name, k, reason)
                     log.warning("flow %s: record %s → dead letter: %s", name, k, reason)
+
+    def _create_batch(self, st: Store, keys: list[str], last: dict, result: RunResult) -> list[str]:
+        """New a-records, created in b with one call (intents first, as for one-way flows).
+        Returns the keys left for one-by-one handling (all of them if b refused the batch)."""
+        merged = {k: merge(self.rules, None, last[k].data, None)[0] for k in keys}
+        with st.tx() as c:
+            st.put(c, self.name, [MapRow(k, None, "pending", None, None) for k in keys])
+        try:
+            ids = self.b.create_many([(self.a_key(k), self._side_only(merged[k], "b")) for k in keys])
+        except AuthFailed as e:
+            raise _Stop(keys[0], e.reason) from None
+        except Transient:
+            raise
+        except Permanent:
+            return keys  # one of them is refused: one by one finds which (their intents stay)
+        with st.tx() as c:
+            st.put(c, self.name, [MapRow(k, ids[i], "done", None, merged[k]) for i, k in enumerate(keys)])
+        result.created += len(keys)
+        return []
 
     def _one(self, st: Store, side: str, key: str, data: dict | None, row: MapRow | None, current, result) -> None:
         name = self.name

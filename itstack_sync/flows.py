@@ -161,7 +161,12 @@ class OdooPartners:
         return vals
 
     def create(self, fields, key):
-        return str(self.odoo.create("res.partner", [dict(self._vals(fields), is_company=True, ref=key)])[0])
+        return self.create_many([(key, fields)])[0]
+
+    def create_many(self, items):
+        """One JSON-RPC call for a page of new customers (Odoo creates a list in one transaction)."""
+        ids = self.odoo.create("res.partner", [dict(self._vals(f), is_company=True, ref=k) for k, f in items])
+        return [str(i) for i in ids]
 
     def update(self, id, fields):
         self.odoo.write("res.partner", [int(id)], self._vals(fields))
@@ -197,11 +202,6 @@ class CustomersFlow(TwoWayFlow):
     def a_key(self, a_id):
         return f"suitecrm:{a_id}"
 
-    def _one(self, st, side, key, data, row, current, result):
-        if isinstance(data, _Bad):
-            from itstack_sync.errors import Invalid as _I
-            raise _I(data.reason)
-        super()._one(st, side, key, data, row, current, result)
 
 
 # 2. SuiteCRM meetings → Nextcloud calendar -----------------------------------------------------

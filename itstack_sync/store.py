@@ -119,6 +119,19 @@ class Store:
             cur = c.execute("SELECT source_id, target_id FROM id_map WHERE flow = %s AND state = 'done'", [flow])
             return dict(cur.fetchall())
 
+    def rows_by_target(self, flow: str, target_ids: Iterable[str]) -> dict[str, MapRow]:
+        ids = list(target_ids)
+        out: dict[str, MapRow] = {}
+        with self.tx() as c:
+            for i in range(0, len(ids), 500):
+                part = ids[i:i + 500]
+                cur = c.execute(
+                    "SELECT source_id, target_id, state, fingerprint, snapshot FROM id_map WHERE flow = %s AND "
+                    f"target_id IN ({','.join(['%s'] * len(part))})", [flow, *part])
+                for s, t, st, fp, snap in cur.fetchall():
+                    out[t] = MapRow(s, t, st, fp, json.loads(snap) if snap else None)
+        return out
+
     def by_target(self, flow: str, target_id: str) -> MapRow | None:
         with self.tx() as c:
             r = c.execute("SELECT source_id, target_id, state, fingerprint, snapshot FROM id_map "
