@@ -27,8 +27,9 @@ def sandbox(tmp_path):
     """(project copy, fake bin dir, env) with the system's tools minus lua*, shellcheck and apt*."""
     project = tmp_path / "project"
     (project / "scripts" / "lib").mkdir(parents=True)
+    (project / "tests" / "browser").mkdir(parents=True)
     for rel in ("scripts/setup", "scripts/test-deps", "scripts/lib/need-deb.sh", "requirements.txt",
-                "requirements-dev.txt"):
+                "requirements-dev.txt", "tests/browser/package.json", "tests/browser/package-lock.json"):
         shutil.copy2(ROOT / rel, project / rel)
     system = tmp_path / "system-bin"
     system.mkdir()
@@ -36,12 +37,16 @@ def sandbox(tmp_path):
         if not os.path.isdir(d):
             continue
         for name in os.listdir(d):
-            if name.startswith(("lua", "apt", "shellcheck")) or (system / name).exists():
+            if name.startswith(("lua", "apt", "shellcheck", "chromium", "npm")) or (system / name).exists():
                 continue
             (system / name).symlink_to(os.path.join(d, name))
     fake = tmp_path / "fake-bin"
     _exe(fake / "id", "#!/bin/sh\necho 0\n")
-    env = {"PATH": f"{fake}:{system}", "HOME": str(tmp_path), "LOG": str(tmp_path / "calls.log")}
+    # npm ci of tests/browser's lockfile: logged, and playwright-core "installed", in a cache of its own.
+    _exe(fake / "npm", '#!/bin/sh\necho "npm $*" >> "$LOG"\n[ "${NPM_RC:-0}" = 0 ] || { echo "npm error code E403" >&2; '
+                       'exit 1; }\nmkdir -p node_modules/playwright-core\n')
+    env = {"PATH": f"{fake}:{system}", "HOME": str(tmp_path), "LOG": str(tmp_path / "calls.log"),
+           "ITSTACK_CACHE": str(tmp_path / "cache")}
     return project, fake, env
 
 
@@ -96,10 +101,22 @@ def test_test_deps_installs_lua_and_goes_on_when_apt_get_works(sandbox):
     assert "test deps ready" in out.stdout
     calls = Path(env["LOG"]).read_text()
     assert "apt-get install -y -qq lua5.4" in calls and "apt-get install -y -qq shellcheck" in calls
+    assert "apt-get install -y -qq chromium" in calls and calls.count("npm ci --ignore-scripts") == 1
     # requirements-dev.txt went into the venv, once: a second run installs nothing.
     assert Path(env["LOG"]).read_text().count("-r requirements-dev.txt") == 1
     assert _run(project, "test-deps", env).returncode == 0
     assert Path(env["LOG"]).read_text().count("-r requirements-dev.txt") == 1
+    assert Path(env["LOG"]).read_text().count("npm ci") == 1  # the lockfile did not change
+
+
+def test_test_deps_stops_when_npm_ci_fails(sandbox):
+    project, fake, env = sandbox
+    _fake_python(project / ".venv" / "bin" / "python")
+    _fake_apt(fake, True)
+    out = _run(project, "test-deps", {**env, "NPM_RC": "1"})
+    assert out.returncode != 0 and "ready" not in out.stdout
+    assert "npm ci of tests/browser/package-lock.json failed" in out.stderr and "E403" in out.stderr
+    assert not (Path(env["ITSTACK_CACHE"]) / "browser" / ".lock.sha").exists()  # next run tries again
 
 
 def test_test_deps_stops_when_pip_fails(sandbox):
