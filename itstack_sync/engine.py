@@ -285,9 +285,11 @@ def merge(rules: dict[str, FieldRule], snap: dict | None, a: dict | None, b: dic
         vb = (b or {}).get(f)
         vs = snap.get(f)
         if rule.owner:
-            out[f] = va if rule.owner == "a" else vb
-            if (va if rule.owner == "a" else vb) is None and f in snap:
-                out[f] = vs
+            owner_rec = a if rule.owner == "a" else b
+            if owner_rec is not None:
+                out[f] = va if rule.owner == "a" else vb
+            else:  # the owner's record is not at hand (a create from the other side): keep what we know
+                out[f] = vs if f in snap else (vb if rule.owner == "a" else va)
             continue
         if a is None:
             out[f] = vb
@@ -405,6 +407,7 @@ class TwoWayFlow:
             return keys  # one of them is refused: one by one finds which (their intents stay)
         with st.tx() as c:
             st.put(c, self.name, [MapRow(k, ids[i], "done", None, merged[k]) for i, k in enumerate(keys)])
+            st.resolve_dead(c, self.name, keys)
         result.created += len(keys)
         return []
 
@@ -474,6 +477,7 @@ class TwoWayFlow:
                 b_id = self.b.create(self._side_only(merged, "b"), self.a_key(a_id))
             with st.tx() as c:
                 st.put(c, name, [MapRow(a_id, b_id, "done", None, merged)])
+                st.resolve_dead(c, name, [a_id])
         else:
             b_id = key
             a_id = self.a_id_for(b_id)
@@ -486,4 +490,5 @@ class TwoWayFlow:
             self.b.update(b_id, {"_key": self.a_key(a_id)})
             with st.tx() as c:
                 st.put(c, name, [MapRow(a_id, b_id, "done", None, merged)])
+                st.resolve_dead(c, name, [f"b:{b_id}"])
         result.created += 1

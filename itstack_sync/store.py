@@ -138,16 +138,20 @@ class Store:
                           "WHERE flow = %s AND target_id = %s", [flow, target_id]).fetchone()
         return MapRow(r[0], r[1], r[2], r[3], json.loads(r[4]) if r[4] else None) if r else None
 
-    UPSERT = ("INSERT INTO id_map (flow, source_id, target_id, state, fingerprint, snapshot, updated_at) "
-              "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (flow, source_id) DO UPDATE SET "
+    UPSERT = ("INSERT INTO id_map (flow, source_id, target_id, state, fingerprint, snapshot, updated_at) VALUES {} "
+              "ON CONFLICT (flow, source_id) DO UPDATE SET "
               "target_id = excluded.target_id, state = excluded.state, fingerprint = excluded.fingerprint, "
               "snapshot = excluded.snapshot, updated_at = excluded.updated_at")
 
     def put(self, c, flow: str, rows: Iterable[MapRow]) -> None:
         now = time.time()
-        c.executemany(self.UPSERT, [(flow, r.source_id, r.target_id, r.state, r.fingerprint,
-                                     json.dumps(r.snapshot, sort_keys=True) if r.snapshot is not None else None, now)
-                                    for r in rows])
+        vals = [(flow, r.source_id, r.target_id, r.state, r.fingerprint,
+                 json.dumps(r.snapshot, sort_keys=True) if r.snapshot is not None else None, now) for r in rows]
+        # one statement per 200 rows: DB-API executemany is a round trip per row on pg8000
+        for i in range(0, len(vals), 200):
+            part = vals[i:i + 200]
+            c.execute(self.UPSERT.format(",".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(part))),
+                      [v for row in part for v in row])
 
     def forget(self, c, flow: str, source_ids: Iterable[str]) -> None:
         c.executemany("DELETE FROM id_map WHERE flow = %s AND source_id = %s", [(flow, s) for s in source_ids])
