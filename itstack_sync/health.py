@@ -4,7 +4,9 @@ GET  /health            → 200 {"flows": {name: {...}}} when every flow is heal
 GET  /health/{flow}     → the same for one flow: last_success (epoch s), lag_seconds (now - last
                           success), dead_letters, last_error; 503 when lag > max_lag or it failed
 POST /trigger/{flow}    → a webhook from an app asks for a run now; needs `Authorization: Bearer
-                          <trigger token>`; the body is ignored (the cursor, not the payload, says
+                          <trigger token>`, or the token as a last path segment
+                          (/trigger/{flow}/{token}) for apps whose webhooks cannot set a header;
+                          the body is ignored (the cursor, not the payload, says
                           what changed, so a forged or replayed webhook can only cause a poll)
 """
 from __future__ import annotations
@@ -65,6 +67,8 @@ class HealthServer:
                 if n:
                     self.rfile.read(min(n, 1 << 20))
                 given = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
+                if len(parts) == 3:
+                    given, parts = parts[2], parts[:2]
                 if not token or not hmac.compare_digest(given.encode(), token.encode()):
                     return self._send(401, {"error": "unauthorized"})
                 if len(parts) == 2 and parts[0] == "trigger" and parts[1] in flows:

@@ -202,3 +202,21 @@ def test_1000_records(case):
     assert case.count() == 1000
     r = run(case)
     assert r.created + r.updated + r.deleted == 0
+
+
+def test_logs_hold_no_credentials_or_personal_data(case, caplog):
+    import logging
+    caplog.set_level(logging.DEBUG, logger="itstack_sync")
+    for i in range(3):
+        case.add(i)
+    case.invalid(1)
+    case.rename(2)
+    run(case)
+    case.add(0, v=1)
+    case.target_fake.fail(503, 1)
+    case.target_fake.revoke()
+    run(case)
+    text = caplog.text
+    assert "dead letter" in text  # the logs do say what happened ...
+    for leak in ("s3cret", "+4930555", "Offer ", "Task ", "Laptop", "pc-", "Outage", "core switch", "contract", "offer"):
+        assert leak not in text, f"{leak!r} in the logs"  # ... never with whose data or which password
