@@ -52,26 +52,38 @@ def step_times(event_log: Path) -> dict[str, float]:
 
 
 def critical_path(times: dict[str, float], resources: list[dict]) -> tuple[float, list[str]]:
-    """Longest chain of step times through what each resource waits for."""
+    """Longest chain of step times through what each resource waits for: its dependencies (a
+    component stands for everything under it) and its provider. Only custom resources take time of
+    their own; the stack's and a component's events span their children, so they count zero."""
+    custom = {r["urn"] for r in resources if r.get("custom")}
+    children: dict[str, list[str]] = {}
+    for r in resources:
+        if r.get("parent"):
+            children.setdefault(r["parent"], []).append(r["urn"])
+
+    def expand(urn: str) -> set[str]:
+        if urn in custom:
+            return {urn}
+        return {d for c in children.get(urn, []) for d in expand(c)}
+
     waits = {}
     for r in resources:
-        deps = set(r.get("dependencies") or [])
-        if r.get("parent"):
-            deps.add(r["parent"])
+        deps = {d for dep in r.get("dependencies") or [] for d in expand(dep)}
         if r.get("provider"):
             deps.add(r["provider"].rsplit("::", 1)[0])
         waits[r["urn"]] = deps
 
     @lru_cache(maxsize=None)
     def longest(urn: str) -> tuple[float, tuple[str, ...]]:
-        best = (0.0, ())
+        best: tuple[float, tuple[str, ...]] = (0.0, ())
         for dep in waits.get(urn, ()):
             cand = longest(dep)
             if cand[0] > best[0]:
                 best = cand
-        return best[0] + times.get(urn, 0.0), best[1] + (urn,)
+        own = times.get(urn, 0.0) if urn in custom else 0.0
+        return best[0] + own, best[1] + (urn,)
 
-    total, chain = max((longest(u) for u in waits), key=lambda t: t[0])
+    total, chain = max((longest(u) for u in custom), key=lambda t: t[0])
     return total, [u.rsplit("::", 1)[-1] for u in chain if times.get(u, 0) > 0]
 
 

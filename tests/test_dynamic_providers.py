@@ -560,3 +560,31 @@ def test_mariadb_read_and_delete_raise_when_the_server_is_unreachable():
         with pytest.raises(mdb.MariaDbAdminError, match="cannot connect") as e:
             call()
         assert_no_secret(e.value, "root-pw", "user-pw")
+
+
+def test_zabbix_host_ports_are_integers_even_when_the_engine_sends_floats():
+    """A dynamic provider receives every number as a float (protobuf Struct: 10050 -> 10050.0);
+    Zabbix refuses "10050.0" as an interface port (seen on a real Zabbix 6.0)."""
+    from components.infrastructure import zabbix_api as api
+
+    calls = []
+
+    class Client:
+        def ensure_hostgroup(self, name):
+            return "7"
+
+        def id_of(self, method, field, filt):
+            return "10001"
+
+        def call(self, method, params):
+            calls.append((method, params))
+            return {"hostids": ["42"], "itemids": ["1"], "triggerids": ["1"]}
+
+    props = {"host": "itstack-local", "visible_name": "local", "group": "IT-Stack", "service": "host",
+             "agent": {"dns": "itstack-dev-zabbix-agent", "port": 10050.0, "templates": ["Linux by Zabbix agent"]},
+             "tcp_checks": [{"name": "postgresql port", "address": "itstack-dev-postgresql", "port": 5432.0}]}
+    api._create_host(Client(), props)
+    host = next(p for m, p in calls if m == "host.create")
+    assert host["interfaces"][0]["port"] == "10050"
+    items = [p for m, p in calls if m == "item.create"]
+    assert items and items[0]["key_"] == "net.tcp.service[tcp,itstack-dev-postgresql,5432]"

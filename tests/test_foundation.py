@@ -225,12 +225,26 @@ def test_external_directory_is_used_as_given():
     assert "corp-ldap" in [n["name"] for n in kc.inputs["networksAdvanced"]]
 
 
+def _traefik_static(ev, name):
+    import json
+    files = {u["file"]: u.get("content") for u in ev.container(name).inputs["uploads"]}
+    return json.loads(files["/etc/traefik/traefik.yml"])
+
+
+def test_http_redirects_to_the_https_port_browsers_reach(dev, prod):
+    # dev publishes HTTPS on 443 + portOffset 10000 (the built Traefik redirected to :443 before).
+    assert _traefik_static(dev, "itstack-dev-traefik")["entryPoints"]["web"]["http"]["redirections"][
+        "entryPoint"]["to"] == ":10443"
+    assert _traefik_static(prod, "itstack-prod-traefik")["entryPoints"]["web"]["http"]["redirections"][
+        "entryPoint"]["to"] == "websecure"
+
+
 def test_traefik_routes_redirect_and_dashboard_auth(dev):
     import json
     t = dev.container("itstack-dev-traefik")
     files = {u["file"]: u.get("content") for u in t.inputs["uploads"]}
     static = json.loads(files["/etc/traefik/traefik.yml"])
-    assert static["entryPoints"]["web"]["http"]["redirections"]["entryPoint"]["to"] == "websecure"
+    assert static["entryPoints"]["web"]["http"]["redirections"]["entryPoint"]["scheme"] == "https"
     assert static["api"]["insecure"] is False
     dynamic = json.loads(files["/etc/traefik/dynamic.yml"])
     routers = dynamic["http"]["routers"]

@@ -26,12 +26,16 @@ KEY_FILE = f"{CONFIG_DIR}/certs/site.key"
 
 def static_config(settings, acme_storage: str = "/data/acme.json") -> dict:
     """traefik.yml: entry points, providers, ACME resolver in acme mode."""
+    # Redirect to the HTTPS port browsers reach: with a portOffset (dev) that is the published port,
+    # not the entry point's own 443 (seen with the built Traefik: 301 to :443, which dev does not serve).
+    offset = settings.host_of("traefik").port_offset
+    https_target = f":{HTTPS_PORT + offset}" if offset else "websecure"
     cfg: dict = {
         "global": {"checkNewVersion": False, "sendAnonymousUsage": False},
         "entryPoints": {
             "web": {
                 "address": f":{HTTP_PORT}",
-                "http": {"redirections": {"entryPoint": {"to": "websecure", "scheme": "https", "permanent": True}}},
+                "http": {"redirections": {"entryPoint": {"to": https_target, "scheme": "https", "permanent": True}}},
             },
             "websecure": {"address": f":{HTTPS_PORT}"},
             "ping": {"address": f":{PING_PORT}"},
