@@ -28,8 +28,10 @@ def sandbox(tmp_path):
     project = tmp_path / "project"
     (project / "scripts" / "lib").mkdir(parents=True)
     (project / "tests" / "browser").mkdir(parents=True)
+    (project / "policy").mkdir()
     for rel in ("scripts/setup", "scripts/test-deps", "scripts/lib/need-deb.sh", "requirements.txt",
-                "requirements-dev.txt", "tests/browser/package.json", "tests/browser/package-lock.json"):
+                "requirements-dev.txt", "tests/browser/package.json", "tests/browser/package-lock.json",
+                "policy/requirements.txt"):
         shutil.copy2(ROOT / rel, project / rel)
     system = tmp_path / "system-bin"
     system.mkdir()
@@ -102,11 +104,13 @@ def test_test_deps_installs_lua_and_goes_on_when_apt_get_works(sandbox):
     calls = Path(env["LOG"]).read_text()
     assert "apt-get install -y -qq lua5.4" in calls and "apt-get install -y -qq shellcheck" in calls
     assert "apt-get install -y -qq chromium" in calls and calls.count("npm ci --ignore-scripts") == 1
+    assert calls.count("-r policy/requirements.txt") == 1 and (project / "policy" / ".venv" / "bin" / "python").exists()
     # requirements-dev.txt went into the venv, once: a second run installs nothing.
     assert Path(env["LOG"]).read_text().count("-r requirements-dev.txt") == 1
     assert _run(project, "test-deps", env).returncode == 0
     assert Path(env["LOG"]).read_text().count("-r requirements-dev.txt") == 1
     assert Path(env["LOG"]).read_text().count("npm ci") == 1  # the lockfile did not change
+    assert Path(env["LOG"]).read_text().count("-r policy/requirements.txt") == 1
 
 
 def test_test_deps_stops_when_npm_ci_fails(sandbox):
