@@ -11,9 +11,11 @@
 // Supported: the RPCs `pulumi preview/up/destroy/refresh/stack/about/install`
 // use for a Python program (Handshake, GetPluginInfo, GetRequiredPackages,
 // GetRequiredPlugins, Run, InstallDependencies, About, GetProgramDependencies,
-// RuntimeOptionsPrompts, Cancel). Not supported (Unimplemented): code
-// generation (`pulumi convert`, `pulumi package gen-sdk`), Python plugins
-// (RunPlugin/Pack/Link), debugger attach and the mypy/pyright typechecker option.
+// RuntimeOptionsPrompts, Cancel), and RunPlugin for Python policy packs
+// (`pulumi preview --policy-pack`). Not supported (Unimplemented): code
+// generation (`pulumi convert`, `pulumi package gen-sdk`), Pack/Link, plugin
+// dependency installation (published packs), debugger attach and the mypy/pyright
+// typechecker option.
 //
 // Like the upstream host it runs the program through
 // `pulumi-language-python-exec` (shipped in the sdk/v3 module), which must sit
@@ -395,6 +397,81 @@ func (h *pythonHost) InstallDependencies(req *pulumirpc.InstallDependenciesReque
 	}
 	fmt.Fprint(stdout, "Finished installing dependencies\n\n")
 	return closer.Close()
+}
+
+// RunPlugin runs a Python plugin program: what `pulumi preview --policy-pack <dir>` asks of the
+// language host for a pack whose PulumiPolicy.yaml says `runtime: python` (pkg/resource/plugin:
+// newPlugin -> RunPlugin with Kind "analyzer"). Like the upstream host it runs
+// `python -u <plugin dir> <args...>` in the pack's own virtualenv (runtime.options.virtualenv)
+// with the engine's environment; the pack prints its gRPC port on stdout, streamed back here.
+// The pack's dependencies are not installed here: local packs bring their virtualenv
+// (InstallDependencies with is_plugin is only used for packs published to the Pulumi service).
+func (h *pythonHost) RunPlugin(req *pulumirpc.RunPluginRequest,
+	server pulumirpc.LanguageRuntime_RunPluginServer,
+) error {
+	if req.GetAttachDebugger() {
+		return status.Error(codes.Unimplemented, "debugging is not supported by itstack's language host")
+	}
+	opts, err := options(req.Info)
+	if err != nil {
+		return err
+	}
+	tc, err := toolchain.ResolveToolchain(opts)
+	if err != nil {
+		return err
+	}
+	if err := tc.ValidateVenv(server.Context()); err != nil {
+		return fmt.Errorf("plugin %s: %w (create its virtualenv first)", req.Info.GetProgramDirectory(), err)
+	}
+	closer, stdout, stderr, err := rpcutil.MakeRunPluginStreams(server, false)
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+
+	dir := req.Info.GetProgramDirectory()
+	if entry := req.Info.GetEntryPoint(); entry != "" && entry != "." {
+		dir = filepath.Join(dir, entry)
+	}
+	// -u: the port line must reach the engine at once, not sit in a pipe buffer.
+	args := append([]string{"-u", dir}, req.Args...)
+	cmd, err := tc.Command(server.Context(), args...)
+	if err != nil {
+		return err
+	}
+	// The engine ends a plugin by cancelling this stream: interrupt, then kill after 5 s, so
+	// no pack process outlives the CLI.
+	cmd.Cancel = func() error {
+		if err := cmd.Process.Signal(os.Interrupt); err != nil {
+			return cmd.Process.Kill()
+		}
+		return nil
+	}
+	cmd.WaitDelay = 5 * time.Second
+	cmd.Dir = req.GetPwd()
+	env := req.GetEnv()
+	if len(env) == 0 {
+		env = os.Environ()
+	}
+	for _, kv := range cmd.Env { // the engine's env, with the toolchain's virtualenv activation on top
+		if strings.HasPrefix(kv, "PATH=") || strings.HasPrefix(kv, "VIRTUAL_ENV=") {
+			env = append(env, kv)
+		}
+	}
+	cmd.Env = env
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	code := int32(0)
+	if err := cmd.Run(); err != nil {
+		var exitErr *exec.ExitError
+		if !errors.As(err, &exitErr) {
+			return fmt.Errorf("could not run plugin %s: %w", dir, err)
+		}
+		code = int32(exitErr.ExitCode())
+	}
+	if err := closer.Close(); err != nil {
+		return err
+	}
+	return server.Send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: code}})
 }
 
 func (h *pythonHost) RuntimeOptionsPrompts(context.Context,
