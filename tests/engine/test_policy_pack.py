@@ -71,6 +71,12 @@ def test_each_rule_names_the_resource_that_breaks_it(bad, rule):
     assert any(resource in b for b in hits), f"{rule} does not name {resource}:\n{hits}"
 
 
+def test_a_secret_kept_secret_is_not_flagged(bad):
+    """The control in the bad program: the same credential in an env the engine holds as a secret."""
+    _, text = bad
+    assert "secret-env-ok" not in text.split("Policies:", 1)[-1], text
+
+
 def test_the_violation_does_not_show_the_secret(bad):
     _, text = bad
     assert "bad-program-pw-2026" not in text

@@ -17,6 +17,10 @@ docker.Container(  # no-plain-secret: a secret taken out of its wrapper into an 
     "plain-secret", name="bad-plain-secret", image=image.image_id,
     envs=[pulumi.Output.unsecret(password).apply(lambda p: f"DB_PASSWORD={p}")], **HEALTHY)
 
+docker.Container(  # the control: the same secret kept a secret passes (the pack sees secretness)
+    "secret-env-ok", name="ok-secret-env", image=image.image_id,
+    envs=[password.apply(lambda p: f"DB_PASSWORD={p}")], **HEALTHY)
+
 docker.Container("no-limits", name="bad-no-limits", image=image.image_id)  # long-running-containers
 
 docker.Container("privileged", name="bad-privileged", image=image.image_id,  # privileged-only-freeipa
