@@ -56,6 +56,16 @@ def package_hash(root: Path = PACKAGE) -> str:
     return h.hexdigest()
 
 
+def healthcheck() -> docker.ContainerHealthcheckArgs:
+    """The HTTP endpoint answers (200 or 503 per flow state): the process is alive. A failing flow
+    is Zabbix's business (/health/<flow>), not a reason to restart the container."""
+    return health(
+        ["/opt/itstack-sync/venv/bin/python -c \"import urllib.request as u, urllib.error as e\n"
+         f"try: u.urlopen('http://127.0.0.1:{PORT}/health', timeout=4)\n"
+         "except e.HTTPError: pass\""],
+        start_period="30s")
+
+
 class SyncService(pulumi.ComponentResource):
     def __init__(self, name: str, *, host, database: DatabaseCredentials, apps: Mapping[str, AppAccess],
                  base_image: str = BASE_IMAGE, intervals: Mapping[str, int] | None = None,
@@ -117,13 +127,7 @@ class SyncService(pulumi.ComponentResource):
             networks_advanced=nets,
             restart="unless-stopped",
             memory=memory_mb,
-            # The HTTP endpoint answers (200 or 503 per flow state): the process is alive. A
-            # failing flow is Zabbix's business (/health/<flow>), not a reason to restart.
-            healthcheck=health(
-                ["/opt/itstack-sync/venv/bin/python -c \"import urllib.request as u, urllib.error as e\n"
-                 f"try: u.urlopen('http://127.0.0.1:{PORT}/health', timeout=4)\n"
-                 "except e.HTTPError: pass\""],
-                start_period="30s"),
+            healthcheck=healthcheck(),
             wait=True,
             wait_timeout=180,
             labels=[docker.ContainerLabelArgs(label="org.itstack.service", value=SERVICE),
