@@ -24,6 +24,8 @@ CONTAINER = "docker:index/container:Container"
 IMAGE = "docker:index/remoteImage:RemoteImage"
 VOLUME = "docker:index/volume:Volume"
 PG_DATABASE = "postgresql:index/database:Database"
+PG_ROLE = "postgresql:index/role:Role"
+REALM = "keycloak:index/realm:Realm"
 DYNAMIC = "pulumi-python:dynamic:Resource"
 OIDC_CLIENT = "keycloak:openid/client:Client"
 SAML_CLIENT = "keycloak:saml/client:Client"
@@ -288,9 +290,10 @@ def _wildcards(resources: list[Resource], ctx: Context) -> Iterator[Violation]:
 # --- 7. prod data protected ----------------------------------------------------------------
 
 def holds_data(r: Resource) -> bool:
-    """Volumes, PostgreSQL databases and the MariaDB database resources (mariadb_database.py):
-    deleting one of these deletes data."""
-    if r.type in (VOLUME, PG_DATABASE):
+    """Volumes, PostgreSQL databases and roles, the MariaDB database resources
+    (mariadb_database.py) and Keycloak realms: deleting one of these deletes data (DROP DATABASE,
+    DROP ROLE, the realm's users and settings)."""
+    if r.type in (VOLUME, PG_DATABASE, PG_ROLE, REALM):
         return True
     return r.type == DYNAMIC and r.name.startswith("mariadb-") and "database" in r.props
 

@@ -56,18 +56,9 @@ def _check(graphs, which, mutate=None) -> list[R.Violation]:
     return R.check(resources, ctx)
 
 
-# prod's PostgreSQL databases and MariaDB databases are not protected (only the volumes are):
-# a `destroy`, or a replacement, drops them. Found by this rule; the fix belongs in
-# components/data (protect=settings.protect_data, as volumes have). Strict: it flips when fixed.
-KNOWN = {("prod-pinned", "prod-data-protected"):
-         "components/data: prod's postgresql Database and MariaDB database resources are not protected"}
-
-
 @pytest.mark.parametrize("stack", ["dev", "prod-pinned"])
 @pytest.mark.parametrize("rule", RULE_NAMES)
-def test_every_rule_passes_for_our_stacks(graphs, stack, rule, request):
-    if (stack, rule) in KNOWN:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=KNOWN[(stack, rule)]))
+def test_every_rule_passes_for_our_stacks(graphs, stack, rule):
     found = [v.message for v in _check(graphs, stack) if v.rule == rule]
     assert found == []
 
@@ -132,6 +123,8 @@ BAD = {
                           .props["validRedirectUris"].append("https://cloud.it-stack.lab/*")),
     "unprotected volume": ("prod-pinned", "prod-data-protected",
                            lambda rs: setattr(next(r for r in rs if r.type == R.VOLUME), "protect", False)),
+    "unprotected database": ("prod-pinned", "prod-data-protected",
+                             lambda rs: setattr(next(r for r in rs if r.type == R.PG_DATABASE), "protect", False)),
 }
 
 
