@@ -15,7 +15,7 @@ import threading
 import time
 from typing import Callable
 
-from asterisk.ami import AMIClient
+from asterisk.ami import AMIClient, AutoReconnect
 
 from itstack_sync.errors import AuthFailed, Transient
 
@@ -57,12 +57,20 @@ class CallTracker:
 
 
 class AMI:
-    def __init__(self, host: str, port: int, username: str, secret: str, tracker: CallTracker, timeout: float = 5):
+    """One manager session. `reconnect` seconds: asterisk-ami's AutoReconnect pings (Action: Ping)
+    at that interval and logs in again when the session is gone (FreePBX restarted, network cut);
+    calls replayed by the new session are stored once (the inbox keys them by Linkedid)."""
+
+    def __init__(self, host: str, port: int, username: str, secret: str, tracker: CallTracker, timeout: float = 5,
+                 reconnect: float | None = 5.0):
         self.client = AMIClient(address=host, port=port, timeout=timeout)
         self._user = username
         self._secret = secret
         self.tracker = tracker
         self.client.add_event_listener(lambda event, source: tracker.event(event.name, dict(event.keys)))
+        self.reconnect = AutoReconnect(self.client, delay=reconnect) if reconnect else None
+        if self.reconnect is not None:
+            self.reconnect.daemon = True  # never keeps the process alive on its own
 
     def connect(self) -> None:
         try:
@@ -77,6 +85,11 @@ class AMI:
 
     def close(self) -> None:
         try:
+            if self.reconnect is not None and self.reconnect.finished is None:
+                self.reconnect.finished = __import__("threading").Event()  # never started: nothing to stop
             self.client.logoff()
         finally:
+            if self.reconnect is not None and self.reconnect.is_alive():
+                self.reconnect.finished.set()
+                self.reconnect.join(self.reconnect.delay + 5)
             self.client.disconnect()

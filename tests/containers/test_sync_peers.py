@@ -218,9 +218,12 @@ class AmiServer:
     `Action: Login` with Username/Secret answered by `Response: Success` or `Response: Error`,
     events as `Event:` blocks). It replays the scripted event blocks after a successful login."""
 
-    def __init__(self, username, secret, events):
+    def __init__(self, username, secret, events, per_session=None, drop_after_events=False):
+        """`per_session`: a list of event lists, one per login (then `events` for any later one);
+        `drop_after_events`: close the connection after sending them (FreePBX going away)."""
         outer = self
         self.sessions = 0
+        self.pings = 0
 
         class H(socketserver.StreamRequestHandler):
             def handle(self):
@@ -240,11 +243,19 @@ class AmiServer:
                         if (block.get("Username"), block.get("Secret")) == (username, secret):
                             self.wfile.write(f"Response: Success\r\nActionID: {aid}\r\nMessage: Authentication accepted\r\n\r\n".encode())
                             outer.sessions += 1
-                            for ev in events:
+                            batch = per_session[outer.sessions - 1] if per_session and outer.sessions <= len(per_session) \
+                                else events
+                            for ev in batch:
                                 self.wfile.write(("".join(f"{k}: {v}\r\n" for k, v in ev.items()) + "\r\n").encode())
+                            if drop_after_events:
+                                return
                         else:
                             self.wfile.write(f"Response: Error\r\nActionID: {aid}\r\nMessage: Authentication failed\r\n\r\n".encode())
                             return
+                    elif action == "ping":
+                        outer.pings += 1
+                        self.wfile.write(f"Response: Success\r\nActionID: {aid}\r\nPing: Pong\r\n"
+                                         f"Timestamp: {time.time():.6f}\r\n\r\n".encode())
                     elif action == "logoff":
                         self.wfile.write(f"Response: Goodbye\r\nActionID: {aid}\r\nMessage: Thanks for all the fish.\r\n\r\n".encode())
                         return
@@ -287,7 +298,7 @@ def test_ami_session_feeds_call_log_and_missed_call_tickets(store):
     servers = [Server(crm), Server(zammad)]
     try:
         with pytest.raises(AuthFailed):
-            bad = AMI("127.0.0.1", ami_server.port, "sync", "wrong", CallTracker(lambda c: None))
+            bad = AMI("127.0.0.1", ami_server.port, "sync", "wrong", CallTracker(lambda c: None), reconnect=None)
             try:
                 bad.connect()
             finally:
@@ -317,3 +328,24 @@ def test_ami_session_feeds_call_log_and_missed_call_tickets(store):
         ami_server.close()
         for s in servers:
             s.close()
+
+
+def test_ami_session_lost_is_logged_in_again_and_no_call_is_stored_twice(store):
+    first = call_events("1767225700.1", "+49305550011", False)
+    second = call_events("1767225700.2", "+49305550012", False) + first   # the new session repeats a call
+    ami_server = AmiServer("sync", "s3cret-ami", [], per_session=[first, second], drop_after_events=True)
+    got = []
+    ami = AMI("127.0.0.1", ami_server.port, "sync", "s3cret-ami",
+              CallTracker(lambda c: (got.append(c["linkedid"]), F.route_call(store, c))), timeout=1, reconnect=0.2)
+    try:
+        ami.connect()
+        deadline = time.time() + 15
+        while len(got) < 3 and time.time() < deadline:
+            time.sleep(0.05)
+        assert ami_server.sessions >= 2, "no new login after the session was dropped"
+        assert sorted(got) == ["1767225700.1", "1767225700.1", "1767225700.2"]
+        rows = store.inbox(F.MissedCallsFlow.name, None, 10)
+        assert sorted(e for _, e, _ in rows) == ["1767225700.1", "1767225700.2"]
+    finally:
+        ami.close()
+        ami_server.close()
