@@ -170,6 +170,14 @@ class ServiceContext:
         kw.setdefault("delete_before_replace", True)
         return pulumi.ResourceOptions(parent=parent, provider=self.host.provider, **kw)
 
+    @property
+    def keep_data(self) -> dict:
+        """Options for what holds data or is read only at first initialisation (databases, roles,
+        realm, superuser passwords, volumes): with protectData (prod) protected, and retained rather
+        than dropped if it ever leaves the program."""
+        keep = self.settings.protect_data
+        return {"protect": keep, "retain_on_delete": keep}
+
     def volume(self, parent: pulumi.Resource, purpose: str) -> docker.Volume:
         """A named data volume. It is its own resource, so replacing a container keeps it;
         protected from deletion when the stack's protectData is true (prod by default)."""
@@ -178,7 +186,7 @@ class ServiceContext:
             f"{self.service}-{purpose}",
             name=name,
             labels=[docker.VolumeLabelArgs(label="org.itstack.service", value=self.service)],
-            opts=self.opts(parent, protect=self.settings.protect_data),
+            opts=self.opts(parent, **self.keep_data),
         )
 
     def endpoint(self, port: int, role: str = "main", published: bool = False, host_port: int | None = None,

@@ -63,6 +63,7 @@ class Record:
     custom: bool
     protect: bool
     delete_before_replace: bool
+    retain_on_delete: bool
     additional_secret_outputs: list
     provider: str
 
@@ -110,6 +111,7 @@ class RecordingMonitor(pmocks.MockMonitor):
                     custom=bool(request.custom),
                     protect=bool(request.protect),
                     delete_before_replace=bool(request.deleteBeforeReplace),
+                    retain_on_delete=bool(request.retainOnDelete),
                     additional_secret_outputs=list(request.additionalSecretOutputs),
                     provider=request.provider,
                 )

@@ -21,7 +21,8 @@ class MariaDB(pulumi.ComponentResource):
         super().__init__("itstack:data:MariaDB", "mariadb", None, opts)
         self.ctx = ctx
         self.root_password = random.RandomPassword(
-            "mariadb-root-password", length=32, special=False, opts=pulumi.ResourceOptions(parent=self)
+            # Read only when the data directory is first initialised: a new one would lock us out.
+            "mariadb-root-password", length=32, special=False, opts=pulumi.ResourceOptions(parent=self, **ctx.keep_data)
         )
         data = ctx.volume(self, "data")
         self.endpoint = ctx.endpoint(PORT, published=True)
@@ -55,7 +56,8 @@ class MariaDB(pulumi.ComponentResource):
                 admin_port=admin_port,
                 admin_user="root",
                 admin_password=self.root_password.result,
-                opts=pulumi.ResourceOptions(parent=self),
+                # Its delete runs DROP DATABASE: protected and retained with protectData.
+                opts=pulumi.ResourceOptions(parent=self, **self.ctx.keep_data),
             )
             self._databases[name] = (db, password)
         db, password = self._databases[name]

@@ -27,7 +27,9 @@ class PostgreSQL(pulumi.ComponentResource):
         super().__init__("itstack:data:PostgreSQL", "postgresql", None, opts)
         self.ctx = ctx
         self.admin_password = random.RandomPassword(
-            "postgresql-superuser-password", length=32, special=False, opts=pulumi.ResourceOptions(parent=self)
+            # Read only when the data directory is first initialised: a new one would lock us out.
+            "postgresql-superuser-password", length=32, special=False,
+            opts=pulumi.ResourceOptions(parent=self, **ctx.keep_data)
         )
         data = ctx.volume(self, "data")
         self.endpoint = ctx.endpoint(PORT, published=True)
@@ -92,7 +94,7 @@ class PostgreSQL(pulumi.ComponentResource):
 
     def _consumer_database(self, name: str, password: pulumi.Output[str]) -> pulumi.Resource:
         """Role `<name>_user` and database `name` it owns; returns what is ready last."""
-        opts = pulumi.ResourceOptions(parent=self, provider=self.provider)
+        opts = pulumi.ResourceOptions(parent=self, provider=self.provider, **self.ctx.keep_data)
         role = postgresql.Role(
             f"postgresql-{name}-role",
             name=f"{name}_user",

@@ -66,8 +66,10 @@ class FreeIPA(pulumi.ComponentResource):
 
         assert ctx is not None
         ro = pulumi.ResourceOptions(parent=self)
-        self.admin_password = random.RandomPassword("freeipa-admin-password", length=32, special=False, opts=ro)
-        self.dm_password = random.RandomPassword("freeipa-dm-password", length=32, special=False, opts=ro)
+        # Both are used only by the first install: kept with protectData.
+        first_init = pulumi.ResourceOptions(parent=self, **ctx.keep_data)
+        self.admin_password = random.RandomPassword("freeipa-admin-password", length=32, special=False, opts=first_init)
+        self.dm_password = random.RandomPassword("freeipa-dm-password", length=32, special=False, opts=first_init)
         bind_password = random.RandomPassword("freeipa-keycloak-bind-password", length=32, special=False, opts=ro)
         realm = settings.domain.upper()
         data = ctx.volume(self, "data")

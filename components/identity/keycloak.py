@@ -67,7 +67,9 @@ class Keycloak(pulumi.ComponentResource):
         self.public_url = ctx.url
         self.issuer = f"{self.public_url}/realms/{self.realm_name}"
         ro = pulumi.ResourceOptions(parent=self)
-        self.admin_password = random.RandomPassword("keycloak-admin-password", length=32, special=False, opts=ro)
+        # KC_BOOTSTRAP_ADMIN_* is read only on the first start against an empty database.
+        self.admin_password = random.RandomPassword("keycloak-admin-password", length=32, special=False,
+                                                    opts=pulumi.ResourceOptions(parent=self, **ctx.keep_data))
         self.endpoint = ctx.endpoint(HTTP_PORT, published=True)
         heap = max(512, ctx.settings.sizes["keycloak"].memory_mb * 3 // 4)
         self.container = self._container(ctx, database, directory, heap)
@@ -124,7 +126,8 @@ class Keycloak(pulumi.ComponentResource):
                     permanent_lockout=False,
                 )
             ),
-            opts=kopts,
+            # The realm holds users' links, sessions and keys: kept with protectData.
+            opts=pulumi.ResourceOptions.merge(kopts, pulumi.ResourceOptions(**self.ctx.keep_data)),
         )
         self.federation = keycloak.ldap.UserFederation(
             "freeipa-federation",
