@@ -235,7 +235,7 @@ def traefik(program, uploads, certs, backends, tmp_path_factory):
             assert time.time() < deadline, f"the program's health check never passed: {(out / 'traefik.log').read_text()[-3000:]}"
             time.sleep(0.5)
         yield {"ports": ports, "password": password, "ca": certs / "ca.crt", "log": out / "traefik.log",
-               "dynamic": json.loads(uploads["/etc/traefik/dynamic.yml"]), "proc": proc}
+               "dynamic": json.loads(uploads["/etc/traefik/dynamic.yml"]), "proc": proc, "uploads": uploads}
     finally:
         stop(proc)
 
@@ -318,8 +318,14 @@ def test_http_redirects_permanently_to_https(traefik):
     host = host_of(traefik["dynamic"], "nextcloud")
     status, headers, _ = request(traefik["ports"]["web"], host, "/index.php?x=1", tls=False)
     assert status == 301  # `permanent: true`: Traefik answers 301 to GET (308 to other methods)
-    # Traefik names the websecure entry point's port; on the program's own :443 it would be omitted.
-    assert headers["location"] == f"https://{host}:{traefik['ports']['websecure']}/index.php?x=1"
+    # The program redirects to the HTTPS port browsers reach: in dev the published one (":10443",
+    # kept as the program wrote it, since it names the host's port, not Traefik's own); with the
+    # entry point's name, Traefik uses that entry point's port.
+    target = json.loads(traefik["uploads"]["/etc/traefik/traefik.yml"])["entryPoints"]["web"]["http"][
+        "redirections"]["entryPoint"]["to"]
+    port = target[1:] if target.startswith(":") else traefik["ports"][target]
+    assert target == ":10443"
+    assert headers["location"] == f"https://{host}:{port}/index.php?x=1"
 
 
 def test_dashboard_requires_the_bcrypt_password(traefik):
