@@ -5,36 +5,20 @@ database and user created with grants on that database only; drift read back; a 
 address or password recorded by an update and used from then on; a refused login raising in
 read and delete with the database left in place (and said so), never silently.
 """
-import time
 
 import pymysql
 import pytest
 
 from components.data import mariadb_database as mdb
-from dockertools import docker, local_image, unique
+from dockertools import local_mariadb
 
 ROOT_PW = "containers-lane-root-pw"
 
 
 @pytest.fixture
 def mariadb():
-    name = unique("itstack-mariadb-provider")
-    docker("run", "-d", "--name", name, "-e", f"MARIADB_ROOT_PASSWORD={ROOT_PW}", "-p", "127.0.0.1::3306",
-           local_image("mariadb"))
-    try:
-        port = int(docker("port", name, "3306/tcp").stdout.strip().splitlines()[0].rsplit(":", 1)[1])
-        deadline = time.time() + 120
-        while True:
-            try:
-                pymysql.connect(host="127.0.0.1", port=port, user="root", password=ROOT_PW, connect_timeout=3).close()
-                break
-            except pymysql.err.OperationalError:
-                if time.time() > deadline:
-                    raise
-                time.sleep(1)
+    with local_mariadb("itstack-mariadb-provider", ROOT_PW) as port:
         yield port
-    finally:
-        docker("rm", "-f", "-v", name, check=False)
 
 
 def props(port, **kw):

@@ -3,15 +3,13 @@ prove on our machines. The docker, keycloak, postgresql and tls provider plugins
 here (the Go module proxy refuses them: docs/toolchain.md), so a full preview of dev/prod is its
 own lane, switched off by name in .ci/run with the reason printed."""
 import shutil
-import subprocess
-import time
 
 import pymysql
 import pytest
 import yaml
 
 from conftest import ROOT, Pulumi, program_copy
-from dockertools import docker, local_image, unique
+from dockertools import local_mariadb
 
 BAD_INPUTS = [
     ("itstack:domain", "not a domain", "config key 'itstack:domain': got 'not a domain'"),
@@ -50,24 +48,9 @@ def test_bad_input_fails_on_the_real_engine_before_any_resource(project_copy, st
 @pytest.fixture
 def mariadb():
     """MariaDB from the local image, on a loopback port, removed afterwards."""
-    name = unique("itstack-engine-mariadb")
     root_pw = "engine-lane-root-pw"
-    docker("run", "-d", "--name", name, "-e", f"MARIADB_ROOT_PASSWORD={root_pw}", "-p", "127.0.0.1::3306",
-           local_image("mariadb"))
-    try:
-        port = int(docker("port", name, "3306/tcp").stdout.strip().splitlines()[0].rsplit(":", 1)[1])
-        deadline = time.time() + 120
-        while True:
-            try:
-                pymysql.connect(host="127.0.0.1", port=port, user="root", password=root_pw, connect_timeout=3).close()
-                break
-            except pymysql.err.OperationalError:
-                if time.time() > deadline:
-                    raise
-                time.sleep(1)
+    with local_mariadb("itstack-engine-mariadb", root_pw) as port:
         yield {"host": "127.0.0.1", "port": port, "root_password": root_pw}
-    finally:
-        docker("rm", "-f", "-v", name, check=False)
 
 
 def can_connect(port, user, password, database) -> bool:
