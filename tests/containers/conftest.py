@@ -37,7 +37,7 @@ def platform(program):
     try:
         # The site's directory, on the network the program tells Keycloak to join.
         names.append("itstack-contract-389ds")
-        docker("rm", "-f", "itstack-contract-389ds", check=False)
+        docker("rm", "-f", "-v", "itstack-contract-389ds", check=False)
         docker("run", "-d", "--name", "itstack-contract-389ds", "--network", DIRECTORY_NETWORK,
                "-e", "DS_DM_PASSWORD=contract-dm-pw", "-e", f"DS_SUFFIX={SUFFIX}",
                "-e", f"DS_BIND_DN={BIND_DN}", "-e", "DS_BIND_PASSWORD=contract-bind-pw", local_image("389ds"))

@@ -423,5 +423,5 @@ def test_access_log_reaches_a_gelf_listener(program, uploads, certs, backends, t
         assert entry["RouterName"] == "nextcloud@file" and entry["entryPointName"] == "websecure"
         assert msg["_tag"] == "traefik" and msg["version"] == "1.1"
     finally:
-        docker("rm", "-f", name, check=False)
+        docker("rm", "-f", "-v", name, check=False)
         listener.close()

@@ -34,7 +34,7 @@ def server(tmp_path):
                 time.sleep(0.5)
         yield port
     finally:
-        docker("rm", "-f", name, check=False)
+        docker("rm", "-f", "-v", name, check=False)
 
 
 def test_password_is_required(server):

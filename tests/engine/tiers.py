@@ -80,7 +80,7 @@ def remove_leftovers(stack: str) -> dict[str, list[str]]:
     with its temp dir); returns what was there, for the log."""
     found = leftovers(stack)
     for c in found["containers"]:
-        docker("rm", "-f", c.lstrip("/"), check=False)
+        docker("rm", "-f", "-v", c.lstrip("/"), check=False)
     for n in found["networks"]:
         docker("network", "rm", n, check=False)
     for v in found["volumes"]:
