@@ -102,17 +102,7 @@ class Store:
 
     # --- ID map -------------------------------------------------------------------------------
     def rows(self, flow: str, source_ids: Iterable[str]) -> dict[str, MapRow]:
-        ids = list(source_ids)
-        out: dict[str, MapRow] = {}
-        with self.tx() as c:
-            for i in range(0, len(ids), 500):
-                part = ids[i:i + 500]
-                cur = c.execute(
-                    "SELECT source_id, target_id, state, fingerprint, snapshot FROM id_map WHERE flow = %s AND "
-                    f"source_id IN ({','.join(['%s'] * len(part))})", [flow, *part])
-                for s, t, st, fp, snap in cur.fetchall():
-                    out[s] = MapRow(s, t, st, fp, json.loads(snap) if snap else None)
-        return out
+        return self._rows_by(flow, "source_id", source_ids)
 
     def all_live(self, flow: str) -> dict[str, str]:
         with self.tx() as c:
@@ -120,16 +110,22 @@ class Store:
             return dict(cur.fetchall())
 
     def rows_by_target(self, flow: str, target_ids: Iterable[str]) -> dict[str, MapRow]:
-        ids = list(target_ids)
+        return self._rows_by(flow, "target_id", target_ids)
+
+    def _rows_by(self, flow: str, column: str, ids: Iterable[str]) -> dict[str, MapRow]:
+        """ID-map rows whose `column` (source_id or target_id) is one of `ids`, keyed by it; asked
+        500 at a time to stay under the databases' parameter limits."""
+        assert column in ("source_id", "target_id")
+        ids = list(ids)
         out: dict[str, MapRow] = {}
         with self.tx() as c:
             for i in range(0, len(ids), 500):
                 part = ids[i:i + 500]
                 cur = c.execute(
                     "SELECT source_id, target_id, state, fingerprint, snapshot FROM id_map WHERE flow = %s AND "
-                    f"target_id IN ({','.join(['%s'] * len(part))})", [flow, *part])
+                    f"{column} IN ({','.join(['%s'] * len(part))})", [flow, *part])
                 for s, t, st, fp, snap in cur.fetchall():
-                    out[t] = MapRow(s, t, st, fp, json.loads(snap) if snap else None)
+                    out[s if column == "source_id" else t] = MapRow(s, t, st, fp, json.loads(snap) if snap else None)
         return out
 
     def by_target(self, flow: str, target_id: str) -> MapRow | None:
