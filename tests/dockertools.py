@@ -54,3 +54,15 @@ def local_mariadb(prefix: str, root_password: str):
         yield port
     finally:
         docker("rm", "-f", "-v", name, check=False)
+
+
+def mariadb_login_ok(port: int, user: str, password: str, database: str | None) -> bool:
+    """Whether `user` may open `database` on the loopback MariaDB at `port`."""
+    import pymysql
+
+    try:
+        pymysql.connect(host="127.0.0.1", port=port, user=user, password=password, database=database,
+                        connect_timeout=5).close()
+        return True
+    except pymysql.err.OperationalError:
+        return False

@@ -10,7 +10,7 @@ import pymysql
 import pytest
 
 from components.data import mariadb_database as mdb
-from dockertools import local_mariadb
+from dockertools import local_mariadb, mariadb_login_ok
 
 ROOT_PW = "containers-lane-root-pw"
 
@@ -30,15 +30,6 @@ def root(port, password=ROOT_PW):
     return pymysql.connect(host="127.0.0.1", port=port, user="root", password=password, autocommit=True)
 
 
-def can_login(port, user, password, database) -> bool:
-    try:
-        pymysql.connect(host="127.0.0.1", port=port, user=user, password=password, database=database,
-                        connect_timeout=5).close()
-        return True
-    except pymysql.err.OperationalError:
-        return False
-
-
 def databases(port) -> set[str]:
     with root(port) as conn, conn.cursor() as cur:
         cur.execute("SHOW DATABASES")
@@ -49,13 +40,13 @@ def test_create_read_update_delete(mariadb):
     p = mdb.MariaDbDatabaseProvider()
     created = p.create(props(mariadb))
     assert created.id == "glpi/glpi" and "glpi" in databases(mariadb)
-    assert can_login(mariadb, "glpi", "glpi-pw", "glpi") and not can_login(mariadb, "glpi", "glpi-pw", "mysql")
+    assert mariadb_login_ok(mariadb, "glpi", "glpi-pw", "glpi") and not mariadb_login_ok(mariadb, "glpi", "glpi-pw", "mysql")
     assert p.read(created.id, created.outs).id == created.id
 
     new = {**created.outs, "password": "glpi-pw-2"}
     assert p.diff(created.id, created.outs, new).changes
     p.update(created.id, created.outs, new)
-    assert can_login(mariadb, "glpi", "glpi-pw-2", "glpi") and not can_login(mariadb, "glpi", "glpi-pw", "glpi")
+    assert mariadb_login_ok(mariadb, "glpi", "glpi-pw-2", "glpi") and not mariadb_login_ok(mariadb, "glpi", "glpi-pw", "glpi")
 
     # Dropped behind our back: read says gone, so `up` recreates it.
     with root(mariadb) as conn, conn.cursor() as cur:
@@ -63,7 +54,7 @@ def test_create_read_update_delete(mariadb):
     assert p.read(created.id, new).id is None
     p.create(new)
     p.delete(created.id, new)
-    assert "glpi" not in databases(mariadb) and not can_login(mariadb, "glpi", "glpi-pw-2", None)
+    assert "glpi" not in databases(mariadb) and not mariadb_login_ok(mariadb, "glpi", "glpi-pw-2", None)
 
 
 def test_a_new_admin_address_and_password_are_recorded_and_used(mariadb):
@@ -101,7 +92,7 @@ def test_refused_login_raises_in_read_and_delete_and_leaves_the_database(mariadb
         with pytest.raises(mdb.MariaDbAdminError, match="login refused") as e:
             call()
         assert "not-the-root-password" not in str(e.value) and ROOT_PW not in str(e.value)
-    assert "glpi" in databases(mariadb) and can_login(mariadb, "glpi", "glpi-pw", "glpi")
+    assert "glpi" in databases(mariadb) and mariadb_login_ok(mariadb, "glpi", "glpi-pw", "glpi")
     # An update cannot record settings that do not log in either.
     with pytest.raises(mdb.MariaDbAdminError):
         p.update(created.id, created.outs, stale)

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, Pulumi, program_copy
-from dockertools import local_mariadb
+from dockertools import local_mariadb, mariadb_login_ok
 
 BAD_INPUTS = [
     ("itstack:domain", "not a domain", "config key 'itstack:domain': got 'not a domain'"),
@@ -53,15 +53,6 @@ def mariadb():
         yield {"host": "127.0.0.1", "port": port, "root_password": root_pw}
 
 
-def can_connect(port, user, password, database) -> bool:
-    try:
-        pymysql.connect(host="127.0.0.1", port=port, user=user, password=password, database=database,
-                        connect_timeout=5).close()
-        return True
-    except pymysql.err.OperationalError:
-        return False
-
-
 def test_mariadb_databases_through_the_real_engine(mariadb, state_dir, tmp_path):
     pulumi = Pulumi(program_copy(ROOT / "tests" / "engine" / "mariadb_program", tmp_path / "program"), state_dir)
     stack = "engine"
@@ -76,11 +67,11 @@ def test_mariadb_databases_through_the_real_engine(mariadb, state_dir, tmp_path)
             for k in ("glpi_password", "snipeit_password")}
     port = mariadb["port"]
     # Each consumer reaches its own database, and is refused on the other's.
-    assert can_connect(port, "glpi_user", outs["glpi_password"], "glpi")
-    assert can_connect(port, "snipeit_user", outs["snipeit_password"], "snipeit")
-    assert not can_connect(port, "glpi_user", outs["glpi_password"], "snipeit")
-    assert not can_connect(port, "snipeit_user", outs["snipeit_password"], "glpi")
-    assert not can_connect(port, "glpi_user", "wrong-password", "glpi")
+    assert mariadb_login_ok(port, "glpi_user", outs["glpi_password"], "glpi")
+    assert mariadb_login_ok(port, "snipeit_user", outs["snipeit_password"], "snipeit")
+    assert not mariadb_login_ok(port, "glpi_user", outs["glpi_password"], "snipeit")
+    assert not mariadb_login_ok(port, "snipeit_user", outs["snipeit_password"], "glpi")
+    assert not mariadb_login_ok(port, "glpi_user", "wrong-password", "glpi")
 
     # Secrets stay secret in the state: no generated password in plain text.
     exported = pulumi.run("stack", "export", "--stack", stack).stdout
@@ -98,7 +89,7 @@ def test_mariadb_databases_through_the_real_engine(mariadb, state_dir, tmp_path)
         cur.execute("DROP USER 'glpi_user'@'%'")
     conn.close()
     pulumi.run("up", "--yes", "--refresh", "--stack", stack)
-    assert can_connect(port, "glpi_user", outs["glpi_password"], "glpi")
+    assert mariadb_login_ok(port, "glpi_user", outs["glpi_password"], "glpi")
 
     # Destroy removes users and databases.
     pulumi.run("destroy", "--yes", "--stack", stack)
